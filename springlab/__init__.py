@@ -1,0 +1,58 @@
+"""springlab: the spring-block theory of feature learning, as a course and a toolkit.
+
+Shi, Pan & Dokmanić (2024) model a deep network as a chain of blocks joined
+by springs: each layer is a spring, the data separation it achieves is how
+far it stretches, nonlinearity is friction and training noise shakes the
+blocks. springlab simulates the chains (:mod:`springlab.springs`), measures
+the same "load curves" on real PyTorch networks (:mod:`springlab.separation`,
+:mod:`springlab.training`), and draws both with one set of plots.
+
+Submodules are imported on first use, so ``import springlab`` stays fast and
+does not import torch; ``springlab.MLP`` imports torch when first touched.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it (see ../shared/API.md)
+_LAZY: dict[str, str] = {
+    # shared by chains and networks
+    "LoadCurve": "loadcurve",
+    "curvature": "loadcurve",
+    "classify_shape": "loadcurve",
+    "PhaseDiagram": "phase",
+    "layer_colors": "plots",
+    "plot_load_curve": "plots",
+    "plot_trajectories": "plots",
+    "plot_phase_diagram": "plots",
+    # spring-block chains
+    "simulate_chain": "springs",
+    "ChainRun": "springs",
+    "friction_activation": "springs",
+    "equilibrium": "chain_theory",
+    "effective_friction": "chain_theory",
+    "chain_phase_diagram": "chain_phase",
+    # networks
+    "load_dataset": "datasets",
+    "MLP": "networks",
+    "separation": "separation",
+    "train": "training",
+    "dnn_phase_diagram": "sweep",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'springlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,144 @@
+"""Phase diagrams: load curves over a grid of two parameters.
+
+The paper's Fig. 1 (networks: nonlinearity α against a noise knob) and
+Fig. 3 (chains: friction μ→ against noise ε) are the same object: for each
+cell of a ``rows × cols`` grid, the seed-averaged final load curve, its
+curvature and shape, and one scalar that shades the background (test
+accuracy for networks, elastic energy for chains). :class:`PhaseDiagram`
+holds it, draws it, and saves it to a small ``.npz`` file that records how
+it was made.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .loadcurve import LINEAR_TOLERANCE, LoadCurve, classify_shape, curvature
+
+__all__ = ["PhaseDiagram"]
+
+
+def _axis(axis, name: str) -> tuple[str, np.ndarray]:
+    try:
+        label, values = axis
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (name, values) pair; got {axis!r}") from None
+    values = np.asarray(values)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"{name} values must be a non-empty 1-D sequence; got shape {values.shape}")
+    return str(label), values
+
+
+@dataclass
+class PhaseDiagram:
+    """Seed-averaged load curves on a grid of two parameters.
+
+    Parameters
+    ----------
+    rows, cols : (str, array_like)
+        Name and values of the parameter along rows (R values) and columns (C values).
+    load : ndarray, shape (R, C, L+1)
+        Seed-averaged final load curve per cell.
+    energy : ndarray, shape (R, C), optional
+        Chains: seed-averaged elastic energy (units of k·y²).
+    test_accuracy : ndarray, shape (R, C), optional
+        Networks: seed-averaged test accuracy in [0, 1].
+    load_seeds : ndarray, shape (R, C, S, L+1), optional
+        The per-seed curves the average was taken over.
+    metadata : dict
+        How the diagram was made (model, fixed parameters, seeds, version).
+
+    Attributes
+    ----------
+    curvature : ndarray, shape (R, C)
+        Curvature of each averaged curve (:func:`springlab.loadcurve.curvature`).
+    shape : ndarray of str, shape (R, C)
+        ``"concave"``, ``"linear"`` or ``"convex"``.
+    """
+
+    rows: tuple[str, np.ndarray]
+    cols: tuple[str, np.ndarray]
+    load: np.ndarray
+    energy: np.ndarray | None = None
+    test_accuracy: np.ndarray | None = None
+    load_seeds: np.ndarray | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tolerance: float = LINEAR_TOLERANCE
+
+    def __post_init__(self):
+        self.rows = _axis(self.rows, "rows")
+        self.cols = _axis(self.cols, "cols")
+        R, C = self.rows[1].size, self.cols[1].size
+        self.load = np.asarray(self.load, dtype=np.float64)
+        if self.load.ndim != 3 or self.load.shape[:2] != (R, C):
+            raise ValueError(f"load must have shape ({R}, {C}, L+1); got {self.load.shape}")
+        for name in ("energy", "test_accuracy"):
+            value = getattr(self, name)
+            if value is not None:
+                value = np.asarray(value, dtype=np.float64)
+                if value.shape != (R, C):
+                    raise ValueError(f"{name} must have shape ({R}, {C}); got {value.shape}")
+                setattr(self, name, value)
+        if self.load_seeds is not None:
+            self.load_seeds = np.asarray(self.load_seeds, dtype=np.float64)
+            if self.load_seeds.shape[:2] != (R, C) or self.load_seeds.shape[-1] != self.load.shape[-1]:
+                raise ValueError(f"load_seeds must have shape ({R}, {C}, S, L+1); got {self.load_seeds.shape}")
+
+    @property
+    def curvature(self) -> np.ndarray:
+        return curvature(self.load)
+
+    @property
+    def shape(self) -> np.ndarray:
+        return classify_shape(self.curvature, self.tolerance)
+
+    def curve(self, i: int, j: int) -> LoadCurve:
+        """The averaged load curve of cell ``(i, j)``."""
+        return LoadCurve(self.load[i, j], self.tolerance)
+
+    def plot(self, ax=None, **kwargs):
+        """Draw as in the paper (:func:`springlab.plots.plot_phase_diagram`)."""
+        from .plots import plot_phase_diagram
+
+        return plot_phase_diagram(self, ax=ax, **kwargs)
+
+    # -- storage -----------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write to ``path`` (``.npz``) atomically; :meth:`load_file` reads it back."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            "row_values": self.rows[1],
+            "col_values": self.cols[1],
+            "load": self.load,
+        }
+        for name in ("energy", "test_accuracy", "load_seeds"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
+        header = {"rows": self.rows[0], "cols": self.cols[0], "tolerance": self.tolerance,
+                  "metadata": self.metadata}
+        arrays["header"] = np.frombuffer(json.dumps(header, sort_keys=True, default=str).encode(), dtype=np.uint8)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load_file(cls, path) -> "PhaseDiagram":
+        """Read a diagram written by :meth:`save`."""
+        with np.load(Path(path), allow_pickle=False) as z:
+            header = json.loads(bytes(z["header"]).decode())
+            opt = {n: z[n] for n in ("energy", "test_accuracy", "load_seeds") if n in z.files}
+            return cls(rows=(header["rows"], z["row_values"]), cols=(header["cols"], z["col_values"]),
+                       load=z["load"], metadata=header["metadata"], tolerance=header["tolerance"], **opt)
+
+    def __repr__(self) -> str:
+        R, C, Lp1 = self.load.shape
+        extra = [n for n in ("energy", "test_accuracy") if getattr(self, n) is not None]
+        return (f"PhaseDiagram(rows={self.rows[0]!r} ×{R}, cols={self.cols[0]!r} ×{C}, L={Lp1 - 1}"
+                + (", with " + ", ".join(extra) if extra else "") + ")")
