@@ -20,7 +20,7 @@ def make(run_button=False):
     def draw(fig, res, settings):
         fig.add_subplot().plot(res[: settings["upto"]])
 
-    p = Panel({"n": w.IntSlider(5, 1, 10), "upto": w.IntSlider(3, 1, 10)}, compute, draw,
+    p = Panel({"n": w.IntSlider(5, 1, 10), "upto": w.IntSlider(10, 1, 10)}, compute, draw,
               view_controls=("upto",), run_button=run_button, title="demo")
     return p, calls
 
