@@ -36,9 +36,20 @@ _LAZY: dict[str, str] = {
     "chain_phase_diagram": "chain_phase",
     # networks
     "load_dataset": "datasets",
+    "Dataset": "datasets",
+    "DATASETS": "datasets",
     "MLP": "networks",
+    "ConstantShapeCNN": "networks",
+    "DeepLinear": "networks",
     "separation": "separation",
+    "regression_load": "separation",
+    "ClassScatter": "separation",
+    "RegressionScatter": "separation",
+    "FeatureRecorder": "separation",
+    "load_curve": "separation",
+    "load_curves": "separation",
     "train": "training",
+    "TrainRun": "training",
     "dnn_phase_diagram": "sweep",
 }
 
