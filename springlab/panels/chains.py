@@ -1,0 +1,710 @@
+r"""Panels of the spring–block lessons (00–05).
+
+Each factory returns a :class:`~springlab.panels.base.Panel` (or, for the
+environment check, a small report): the lesson builds and displays it, tests
+drive it without a browser by setting ``panel.controls[name].value``.
+
+=========================  ======  ==================================================
+factory                    lesson  what the student moves
+=========================  ======  ==================================================
+:func:`widget_demo`        00      a single spring: stiffness ``k``, stretch ``x``
+:func:`folding_ruler`      01      jerkiness ``ε``, joint friction ``μ``, time (Play)
+:func:`chain_explorer`     02      number of blocks ``L``, stiffness ``k``, target ``y``
+:func:`friction_panel`     03      friction ``μ→``, target ``y``, ``L`` (Eq. 7)
+:func:`noise_panel`        04      noise ``ε``, frictions ``μ→`` and ``μ←`` (Eq. 8)
+:func:`phase_diagram_panel` 05     model order, ranges of ``μ→`` and ``ε`` (Fig. 3, S13, S14)
+=========================  ======  ==================================================
+
+The simulations are :func:`springlab.simulate_chain`; theory is
+:func:`springlab.equilibrium` (Eq. 7) and :func:`springlab.effective_friction`;
+every picture uses the shared plots of :mod:`springlab.plots`, so block ``l``
+has the colour ``layer_colors(L)[l]`` in every lesson.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .base import Panel
+
+__all__ = [
+    "EnvironmentReport",
+    "environment_check",
+    "widget_demo",
+    "draw_chain",
+    "moving_blocks",
+    "stuck_equilibrium",
+    "folding_ruler",
+    "chain_explorer",
+    "friction_panel",
+    "noise_panel",
+    "phase_diagram_panel",
+    "PHASE_PRESETS",
+    "compute_phase_diagram",
+    "shape_table",
+]
+
+#: Frames of the folding-ruler animation (one per time unit of the default run).
+RULER_FRAMES = 101
+
+
+# --------------------------------------------------------------------------
+# Lesson 00: environment check and a first widget
+# --------------------------------------------------------------------------
+@dataclass
+class EnvironmentReport:
+    """What :func:`environment_check` found.
+
+    Attributes
+    ----------
+    ready : bool
+        True when everything the course needs is installed and the offline
+        MNIST digits load (the exit status of ``python -m springlab check``).
+    packages : dict[str, str]
+        Distribution name -> ``"ok"``, ``"MISSING"`` or ``"optional, not installed"``.
+    details : str
+        The full report of ``springlab check`` (versions, paths, threads:
+        machine-dependent, so lessons show it in a cell that nbval does not compare).
+    """
+
+    ready: bool
+    packages: dict[str, str] = field(default_factory=dict)
+    details: str = ""
+
+    def summary(self) -> str:
+        """Machine-independent lines: one per package, then ``ready: True/False``."""
+        lines = [f"{name:<14} {status}" for name, status in self.packages.items()]
+        lines.append(f"ready: {self.ready}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def environment_check() -> EnvironmentReport:
+    """Run ``springlab check`` quietly and summarise it without version numbers.
+
+    Returns
+    -------
+    EnvironmentReport
+        ``print(report)`` shows one deterministic line per package and
+        ``ready: True`` when the course can run; ``report.details`` holds the
+        full text (versions, paths) of ``python -m springlab check``.
+    """
+    from ..check import PACKAGES, run_check
+
+    out = io.StringIO()
+    code = run_check(out=out)
+    text = out.getvalue()
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        values[name] = value.strip()
+    packages = {}
+    for _module, dist, needed in PACKAGES:
+        value = values.get(dist, "MISSING")
+        if value.startswith("MISSING"):
+            packages[dist] = "MISSING"
+        elif value.startswith("not installed"):
+            packages[dist] = "optional, not installed"
+        else:
+            packages[dist] = "ok"
+    mnist = next((line for line in text.splitlines() if line.startswith("offline MNIST")), "")
+    packages["offline MNIST"] = "ok" if "ok:" in mnist else "FAILED"
+    try:  # the spring engine is part of springlab; say if it is importable
+        from .. import springs  # noqa: F401
+
+        packages["chain engine"] = "ok"
+    except Exception:  # pragma: no cover - only on a broken install
+        packages["chain engine"] = "MISSING"
+        code = 1
+    return EnvironmentReport(ready=code == 0, packages=packages, details=text)
+
+
+def widget_demo() -> Panel:
+    """A single spring (Hooke's law), to learn how the panels work.
+
+    Controls: ``k`` (stiffness, force per unit length) and ``x`` (stretch,
+    length units). The model is the force ``F = k x`` and the elastic energy
+    ``E = k x² / 2``; the figure shows the spring and the energy parabola.
+    """
+    import ipywidgets as w
+
+    controls = {
+        "k": w.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="stiffness k"),
+        "x": w.FloatSlider(value=0.5, min=0.0, max=1.5, step=0.05, description="stretch x"),
+    }
+
+    def compute(k, x):
+        return {"force": k * x, "energy": 0.5 * k * x**2}
+
+    def draw(fig, res, s):
+        from ..plots import layer_colors
+
+        ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.4, 1])
+        c = layer_colors(1)
+        _spring(ax1, 0.0, 1.0 + s["x"], 0.0, color="0.3", coils=10)
+        ax1.plot([0, 0], [-0.3, 0.3], color="k", lw=4)
+        ax1.plot(1.0 + s["x"], 0, "s", ms=22, color=c[1], mec="k")
+        ax1.annotate("", xy=(1.0 + s["x"] + 0.5 * res["force"] + 0.12, 0), xytext=(1.0 + s["x"] + 0.12, 0),
+                     arrowprops=dict(arrowstyle="<-", color="k", lw=2))
+        ax1.set_xlim(-0.1, 3.3)
+        ax1.set_ylim(-0.6, 0.6)
+        ax1.set_yticks([])
+        ax1.set_xlabel("position (length units; rest length 1)")
+        ax1.set_title(f"pull back F = k·x = {res['force']:.2f}")
+        xs = np.linspace(0, 1.5, 100)
+        ax2.plot(xs, 0.5 * s["k"] * xs**2, color="0.3")
+        ax2.plot(s["x"], res["energy"], "o", color=c[1], mec="k", ms=9)
+        ax2.set_xlabel("stretch x (length units)")
+        ax2.set_ylabel("elastic energy E = k x²/2")
+        ax2.set_ylim(0, 0.5 * 3.0 * 1.5**2)
+        ax2.set_title(f"E = {res['energy']:.3f}")
+
+    return Panel(controls, compute, draw, title="One spring: move a slider", figsize=(8.0, 2.8))
+
+
+# --------------------------------------------------------------------------
+# Drawing a chain
+# --------------------------------------------------------------------------
+def _spring(ax, x0, x1, h, *, color="0.4", coils=6, amplitude=0.12, lw=1.2):
+    """A zig-zag spring from ``(x0, h)`` to ``(x1, h)``; nothing when it has zero length."""
+    if abs(x1 - x0) < 1e-9:
+        return
+    n = 2 * coils + 1
+    xs = np.linspace(x0, x1, n + 2)
+    ys = np.full(n + 2, float(h))
+    ys[1:-1] += amplitude * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    ax.plot(xs, ys, color=color, lw=lw, solid_joinstyle="miter")
+
+
+def draw_chain(ax, positions, y, *, style="springs", segment=None, label=None, xmax=None):
+    """Draw one configuration of the chain: wall, blocks ``1..L``, springs, target.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    positions : array_like, shape (L,)
+        Block positions ``x_1 .. x_L`` (length units).
+    y : float
+        Target (position of the pulled end, ``x_{L+1}``).
+    style : {"springs", "ruler"}
+        ``"springs"``: blocks on a line joined by zig-zag springs.
+        ``"ruler"``: a folding ruler whose segments of fixed length
+        ``segment`` fold up and down; joints are the blocks.
+    segment : float, optional
+        Segment length of the ruler (default ``1.6 y / (L+1)``).
+    label : str, optional
+        Written at the left of the drawing.
+    xmax : float, optional
+        Right end of the x axis (default ``1.1 y``).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from ..plots import layer_colors
+
+    x = np.asarray(positions, dtype=np.float64)
+    L = x.size
+    colors = layer_colors(L)
+    pts = np.concatenate([[0.0], x, [y]])
+    if style == "ruler":
+        seg = segment if segment is not None else 1.6 * y / (L + 1)
+        d = np.diff(pts)
+        rise = np.sqrt(np.clip(seg**2 - d**2, 0.0, None))
+        h = np.concatenate([[0.0], np.cumsum(rise * np.where(np.arange(L + 1) % 2 == 0, 1.0, -1.0))])
+        for l in range(L + 1):  # segment l+1 ends at block l+1 and has that block's colour
+            ax.plot(pts[l:l + 2], h[l:l + 2], color=colors[l + 1] if l < L else "0.2", lw=5,
+                    solid_capstyle="round")
+        ax.scatter(pts[1:-1], h[1:-1], s=36, color=colors[1:], edgecolor="k", zorder=3)
+        ymin, ymax = -0.15 * seg - 0.02, seg * 1.15 + 0.02
+        ax.fill_betweenx([ymin, ymax], -0.05 * y, -0.012 * y, color=colors[0], alpha=0.8)  # the wall
+    elif style == "springs":
+        h = np.zeros(L + 2)
+        for l in range(L + 1):
+            _spring(ax, pts[l], pts[l + 1], 0.0, color="0.45", amplitude=0.25, coils=3)
+        ax.scatter(pts[1:-1], h[1:-1], s=110, marker="s", color=colors[1:], edgecolor="k", zorder=3)
+        ymin, ymax = -0.8, 0.8
+        ax.plot([0, 0], [ymin, ymax], color=colors[0], lw=6)  # the wall: anchored block 0
+    else:
+        raise ValueError(f"style must be 'springs' or 'ruler'; got {style!r}")
+    ax.annotate("", xy=(y + 0.08 * y, h[-1]), xytext=(y, h[-1]),
+                arrowprops=dict(arrowstyle="->", color="k", lw=2))  # the pull
+    ax.plot([y], [h[-1]], "o", color="k", ms=5)
+    ax.set_xlim(-0.05 * y, xmax if xmax is not None else 1.12 * y)
+    ax.set_ylim(ymin, ymax)
+    ax.set_yticks([])
+    if label:
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    return ax
+
+
+# --------------------------------------------------------------------------
+# Theory helper: which blocks move without noise (lesson 03)
+# --------------------------------------------------------------------------
+def moving_blocks(L: int, k: float, y: float, mu_right: float) -> int:
+    r"""How many blocks (counted from the pulled end) ever leave the wall without noise.
+
+    A noiseless chain released from rest only moves right, and a block at rest
+    whose left neighbour is at rest feels only its right neighbour's pull
+    ``k x_{l+1}``. The last ``m`` blocks then settle in the Eq. 7 equilibrium
+    of an ``m``-block chain, whose first block lies right of 0 only while
+    ``y > μ→ m (m+1) / (2k)``; the answer is the largest such ``m`` (at most
+    ``L``: all blocks move when ``y > μ→ L (L+1) / (2k)``, Eq. 7's condition;
+    at equality the first block just stays at 0).
+
+    Parameters
+    ----------
+    L : int
+        Number of blocks (>= 1).
+    k, y : float
+        Spring constant (> 0) and target (>= 0), in force/length and length units.
+    mu_right : float
+        Friction against moving right (>= 0), force units.
+
+    Returns
+    -------
+    int in [0, L]
+    """
+    if L < 1:
+        raise ValueError(f"L must be >= 1; got {L!r}")
+    if k <= 0:
+        raise ValueError(f"k must be > 0; got {k!r}")
+    if mu_right < 0:
+        raise ValueError(f"mu_right must be >= 0; got {mu_right!r}")
+    if mu_right == 0:
+        return L if y > 0 else 0
+    ratio = 2 * k * y / mu_right * (1 - 1e-9)  # m (m+1) < ratio; at the boundary the block stays put
+    m = int(np.floor((-1 + np.sqrt(1 + 4 * max(ratio, 0.0))) / 2))
+    while m > 0 and m * (m + 1) >= ratio:
+        m -= 1
+    while m < L and (m + 1) * (m + 2) < ratio:
+        m += 1
+    return min(m, L)
+
+
+def stuck_equilibrium(L: int, k: float, y: float, mu_right: float) -> np.ndarray:
+    """Noiseless final positions ``x_1..x_L`` for any ``y``: Eq. 7 on the moving blocks.
+
+    The first ``L - m`` blocks stay at 0 (``m`` from :func:`moving_blocks`);
+    the last ``m`` follow :func:`springlab.equilibrium` (Eq. 7) for an
+    ``m``-block chain. Equals Eq. 7 whenever ``y >= μ→ L (L+1) / (2k)``.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+    """
+    import springlab as sl
+
+    m = moving_blocks(L, k, y, mu_right)
+    x = np.zeros(L)
+    if m > 0:
+        x[L - m:] = sl.equilibrium(m, k, y, mu_right)
+    return x
+
+
+# --------------------------------------------------------------------------
+# Lesson 01: the folding ruler
+# --------------------------------------------------------------------------
+def _frames(run, n_frames):
+    """Indices of ``n_frames`` records evenly spread over the run."""
+    return np.unique(np.linspace(0, run.times.size - 1, n_frames).round().astype(int))
+
+
+def folding_ruler(L: int = 7, t_max: float = 100.0, seed: int = 0) -> Panel:
+    """Two folding rulers pulled to the same length: slowly and steadily, or quickly and jerkily.
+
+    Both are first-order chains (Eq. 5) with equal friction at every joint
+    (``μ→ = μ← = μ``), ``k = y = 1``; the steady pull has no noise, the
+    jerky pull noise ``ε``. A Play button animates time.
+
+    Controls: ``eps`` (jerkiness ε), ``mu`` (joint friction μ), ``frame``
+    (time, view only; driven by the Play control in ``panel.play``).
+    The model (``panel.result``) is a dict with the two runs ``"steady"`` and
+    ``"jerky"`` (:class:`springlab.ChainRun`) and the frame indices ``"frames"``.
+    """
+    import ipywidgets as w
+
+    controls = {
+        "eps": w.FloatSlider(value=0.02, min=0.0, max=0.05, step=0.005, readout_format=".3f",
+                             description="jerkiness ε", continuous_update=False),
+        "mu": w.FloatSlider(value=0.1, min=0.02, max=0.2, step=0.01, description="joint friction μ",
+                            continuous_update=False),
+        "frame": w.IntSlider(value=RULER_FRAMES - 1, min=0, max=RULER_FRAMES - 1, description="time step"),
+    }
+    play = w.Play(value=RULER_FRAMES - 1, min=0, max=RULER_FRAMES - 1, step=2, interval=200,
+                  description="play")
+    w.jslink((play, "value"), (controls["frame"], "value"))
+
+    def compute(eps, mu):
+        import springlab as sl
+
+        common = dict(L=L, k=1.0, y=1.0, mu_right=mu, mu_left=mu, t_max=t_max, seed=seed)
+        steady = sl.simulate_chain("first", eps=0.0, **common)
+        jerky = sl.simulate_chain("first", eps=eps, **common)
+        # a ruler's segments have a fixed length: just long enough for the longest stretch seen
+        shares = [np.diff(np.concatenate([np.zeros((r.times.size, 1)), r.positions, np.ones((r.times.size, 1))],
+                                         axis=1)) for r in (steady, jerky)]
+        segment = 1.02 * max(float(np.max(d)) for d in shares)
+        return {"steady": steady, "jerky": jerky, "frames": _frames(steady, RULER_FRAMES), "segment": segment}
+
+    def draw(fig, res, s):
+        from ..plots import plot_load_curve
+
+        frames = res["frames"]
+        i = int(frames[min(s["frame"], frames.size - 1)])
+        gs = fig.add_gridspec(2, 2, width_ratios=[1.5, 1])
+        ax_s, ax_j = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[1, 0])
+        ax_c = fig.add_subplot(gs[:, 1])
+        t = res["steady"].times[i]
+        for ax, key, name, color in ((ax_s, "steady", "slow, steady", "0.2"),
+                                     (ax_j, "jerky", f"quick, jerky\n(ε = {s['eps']:.3f})", "#d95f02")):
+            run = res[key]
+            draw_chain(ax, run.positions[i], 1.0, style="ruler", label=name, segment=res["segment"])
+            plot_load_curve(run.load[i], ax=ax_c, color=color, chord=False,
+                            label=f"{key}: {_shape_text(run.load[i])}")
+        ax_s.set_title(f"t = {t:.0f} (time units)")
+        ax_s.set_xticklabels([])
+        ax_j.set_xlabel("position x (units of the pulled length y)")
+        ax_c.set_ylabel("$D_l = y - x_l$ (units of y)")
+        ax_c.set_xlabel("block $l$")
+        ax_c.set_ylim(-0.05, 1.05)
+        ax_c.legend(fontsize="small", loc="lower left")
+        ax_c.set_title("load curve")
+
+    panel = Panel(controls, compute, draw, view_controls=("frame",), title="The folding ruler",
+                  figsize=(9.0, 4.2), extra=[play])
+    panel.play = play
+    return panel
+
+
+def _shape_text(values) -> str:
+    from ..loadcurve import LoadCurve
+
+    lc = LoadCurve(values)
+    return f"{lc.shape} (κ = {lc.curvature:+.2f})"
+
+
+# --------------------------------------------------------------------------
+# Lesson 02: springs and blocks without friction
+# --------------------------------------------------------------------------
+def chain_explorer(t_max: float = 100.0) -> Panel:
+    """A frictionless, noiseless chain (Eq. 5 with ``μ = ε = 0``): choose ``L``, ``k``, ``y``.
+
+    The model is the run (:class:`springlab.ChainRun`); the figure shows the
+    final chain, the trajectories ``D_l(t)`` with the elastic energy, and the
+    final load curve against the equilibrium ``d_l* = y / (L+1)``.
+    """
+    import ipywidgets as w
+
+    controls = {
+        "L": w.IntSlider(value=7, min=2, max=12, description="blocks L", continuous_update=False),
+        "k": w.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="stiffness k",
+                           continuous_update=False),
+        "y": w.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="target y",
+                           continuous_update=False),
+    }
+
+    def compute(L, k, y):
+        import springlab as sl
+
+        return sl.simulate_chain("first", L=L, k=k, y=y, mu_right=0.0, mu_left=0.0, eps=0.0, t_max=t_max)
+
+    def draw(fig, run, s):
+        from ..plots import plot_load_curve, plot_trajectories
+
+        L, k, y = s["L"], s["k"], s["y"]
+        gs = fig.add_gridspec(2, 2, height_ratios=[1, 3])
+        ax0 = fig.add_subplot(gs[0, :])
+        draw_chain(ax0, run.positions[-1], y, xmax=3.3)
+        ax0.set_xlabel("position x (length units)")
+        ax0.set_title(f"t = {run.times[-1]:.0f}: L = {L}, k = {k:.1f}, y = {y:.1f}")
+        ax1 = fig.add_subplot(gs[1, 0])
+        plot_trajectories(run.times, run.load, ax=ax1, extra=run.energy, extra_label="elastic energy E",
+                          time_label="time (units of 1/k at k = 1)", ylabel="$D_l = y - x_l$", legend=False)
+        e_min = k * y**2 / (2 * (L + 1))
+        ax1.extra_axes.axhline(e_min, color="k", lw=0.8, ls=":")
+        ax2 = fig.add_subplot(gs[1, 1])
+        l = np.arange(L + 1)
+        ax2.plot(l, y * (1 - l / (L + 1)), color="0.6", lw=6, alpha=0.5, label="equilibrium $d^* = y/(L+1)$")
+        plot_load_curve(run.final, ax=ax2, color="k", chord=False, label="simulation")
+        ax2.scatter(l, run.final.values, color=_colors(L), zorder=3, s=40, edgecolor="k")
+        ax2.set_ylabel("$D_l = y - x_l$ (length units)")
+        ax2.legend(fontsize="small")
+        ax2.set_title(f"final E = {run.energy[-1]:.4f} (minimum {e_min:.4f})")
+
+    return Panel(controls, compute, draw, title="Springs and blocks (no friction, no noise)", figsize=(9.0, 5.5))
+
+
+def _colors(L):
+    from ..plots import layer_colors
+
+    return layer_colors(L)
+
+
+# --------------------------------------------------------------------------
+# Lesson 03: friction (Eq. 7)
+# --------------------------------------------------------------------------
+def friction_panel(t_max: float = 100.0) -> Panel:
+    """Friction without noise: simulation against Eq. 7 and the stuck-block rule.
+
+    Controls: ``mu_right`` (μ→), ``y`` (target), ``L``; ``k = 1``,
+    ``μ← = μ→`` (irrelevant: without noise no block moves left).
+    The model is a dict with the run, the Eq. 7 positions, the positions of
+    :func:`stuck_equilibrium` and the number of blocks that move.
+    """
+    import ipywidgets as w
+
+    controls = {
+        "mu_right": w.FloatSlider(value=0.1, min=0.0, max=0.3, step=0.01, description="friction μ→",
+                                  continuous_update=False),
+        "y": w.FloatSlider(value=3.0, min=0.2, max=5.0, step=0.1, description="target y",
+                           continuous_update=False),
+        "L": w.IntSlider(value=7, min=2, max=12, description="blocks L", continuous_update=False),
+    }
+
+    def compute(mu_right, y, L):
+        import springlab as sl
+
+        run = sl.simulate_chain("first", L=L, k=1.0, y=y, mu_right=mu_right, mu_left=mu_right, eps=0.0,
+                                t_max=t_max)
+        return {"run": run, "eq7": sl.equilibrium(L, 1.0, y, mu_right),
+                "theory": stuck_equilibrium(L, 1.0, y, mu_right), "moving": moving_blocks(L, 1.0, y, mu_right)}
+
+    def draw(fig, res, s):
+        from ..plots import plot_load_curve
+
+        L, y, mu = s["L"], s["y"], s["mu_right"]
+        run = res["run"]
+        colors = _colors(L)
+        ax0, ax1 = fig.subplots(1, 2)
+        l = np.arange(L + 1)
+        D7 = y - np.concatenate([[0.0], res["eq7"]])
+        Dth = y - np.concatenate([[0.0], res["theory"]])
+        valid = res["moving"] == L
+        ax0.plot(l, D7, color="0.6", lw=5, alpha=0.5, label="Eq. 7" + ("" if valid else " (not valid here)"))
+        if not valid:
+            ax0.plot(l, Dth, color="#1b9e77", lw=2, ls="--", label=f"Eq. 7 on the last {res['moving']} blocks")
+        plot_load_curve(run.final, ax=ax0, color="k", chord=True, label=f"simulation: {_shape_text(run.final.values)}")
+        ax0.scatter(l, run.final.values, color=colors, zorder=3, s=40, edgecolor="k")
+        ax0.set_ylabel("$D_l = y - x_l$ (length units)")
+        ax0.set_xlabel("block $l$")
+        ax0.legend(fontsize="small")
+        y_all = mu * L * (L + 1) / 2
+        ax0.set_title(f"{res['moving']} of {L} blocks move (all move when y ≥ {y_all:.2f})", fontsize="medium")
+        d = run.final.d
+        ax1.bar(np.arange(1, L + 1), d, color=colors[1:], edgecolor="k")
+        d7 = -np.diff(D7)
+        ax1.plot(np.arange(1, L + 1), d7, "o--", color="0.4", label="Eq. 7: $Δd^* = μ_→/k$")
+        ax1.axhline(y / (L + 1), color="0.6", ls=":", label="no friction: $y/(L+1)$")
+        ax1.set_xlabel("spring $l$ (between blocks $l-1$ and $l$)")
+        ax1.set_ylabel("share $d_l = D_{l-1} - D_l$ (length units)")
+        ax1.set_title(f"mean Δd = {np.mean(np.diff(d)):.3f} (μ→/k = {mu:.2f})", fontsize="medium")
+        ax1.legend(fontsize="small")
+
+    return Panel(controls, compute, draw, title="Friction breaks the balance", figsize=(9.0, 3.8))
+
+
+# --------------------------------------------------------------------------
+# Lesson 04: noise and effective friction (Eq. 8)
+# --------------------------------------------------------------------------
+def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel:
+    """Noise re-equilibrates the load: first-order chain (Eq. 5) with ``ε``, ``μ→``, ``μ←``.
+
+    ``k = y = 1``, ``L = 7``; the load curve is averaged over ``seeds`` runs.
+    Left: the effective friction ``μ_eff`` against ``ε`` (with its limits
+    ``μ→`` and ``(μ→ − μ←)/2``); right: the averaged final load curve with
+    the noiseless Eq. 7 and the large-noise Eq. 8 predictions.
+    The model is a dict: ``"load"`` (L+1,), ``"runs"``, ``"eps_grid"``, ``"mu_eff"``.
+    """
+    import ipywidgets as w
+
+    controls = {
+        "eps": w.FloatSlider(value=0.01, min=0.0, max=0.05, step=0.001, readout_format=".3f",
+                             description="noise ε", continuous_update=False),
+        "mu_right": w.FloatSlider(value=0.04, min=0.0, max=0.2, step=0.01, description="friction μ→",
+                                  continuous_update=False),
+        "mu_left": w.FloatSlider(value=0.12, min=0.0, max=0.2, step=0.01, description="friction μ←",
+                                 continuous_update=False),
+    }
+    L, k, y = 7, 1.0, 1.0
+
+    def compute(eps, mu_right, mu_left):
+        import springlab as sl
+
+        runs = [sl.simulate_chain("first", L=L, k=k, y=y, mu_right=mu_right, mu_left=mu_left, eps=eps,
+                                  dt=dt, t_max=t_max, seed=s) for s in range(seeds)]
+        load = np.mean([r.final.values for r in runs], axis=0)
+        eps_grid = np.linspace(0.0, 0.05, 51)
+        mu_eff = np.array([sl.effective_friction(0.0, e / np.sqrt(dt), mu_right, mu_left) for e in eps_grid])
+        return {"runs": runs, "load": load, "eps_grid": eps_grid, "mu_eff": mu_eff}
+
+    def draw(fig, res, s):
+        import springlab as sl
+        from ..loadcurve import LoadCurve
+        from ..plots import plot_load_curve
+
+        mr, ml, eps = s["mu_right"], s["mu_left"], s["eps"]
+        ax0, ax1 = fig.subplots(1, 2)
+        ax0.plot(res["eps_grid"], res["mu_eff"], color="k", label="$μ_{eff}$ at $kΔd = 0$")
+        ax0.axhline(mr, color="#1b9e77", ls="--", label="$μ_→$ (no noise)")
+        ax0.axhline((mr - ml) / 2, color="#d95f02", ls="--", label="$(μ_→ - μ_←)/2$ (large noise)")
+        ax0.axhline(0, color="0.7", lw=0.8)
+        ax0.axvline(eps, color="0.5", ls=":")
+        ax0.set_xlabel("noise ε (force·√time)")
+        ax0.set_ylabel("effective friction $μ_{eff}$ (force)")
+        ax0.legend(fontsize="small")
+        ax0.set_title("effective friction", fontsize="medium")
+        lc = LoadCurve(res["load"])
+        l = np.arange(L + 1)
+        for mu, color, name in ((mr, "#1b9e77", "Eq. 7 (ε = 0)"), ((mr - ml) / 2, "#d95f02", "Eq. 8 (large ε)")):
+            x = _eq7_positions(L, k, y, mu)
+            ax1.plot(l, y - np.concatenate([[0.0], x]), color=color, lw=4, alpha=0.45, label=name)
+        plot_load_curve(lc, ax=ax1, color="k", chord=True, label=f"simulation, {seeds} seeds: {_shape_text(lc.values)}")
+        ax1.scatter(l, lc.values, color=_colors(L), zorder=3, s=40, edgecolor="k")
+        ax1.set_ylabel("$D_l = y - x_l$ (units of y)")
+        ax1.set_xlabel("block $l$")
+        ax1.legend(fontsize="small")
+        ax1.set_title(f"ε = {eps:.3f}: mean Δd = {np.mean(lc.delta_d):+.3f}", fontsize="medium")
+
+    return Panel(controls, compute, draw, title="Noise re-equilibrates the load", figsize=(9.0, 3.8))
+
+
+def _eq7_positions(L, k, y, mu):
+    """Eq. 7 with any (also negative, effective) friction ``mu``."""
+    l = np.arange(1, L + 1)
+    return y * l / (L + 1) - mu / k * (L * l / 2 - l * (l - 1) / 2)
+
+
+# --------------------------------------------------------------------------
+# Lesson 05: the phase diagram (Fig. 3, S13, S14)
+# --------------------------------------------------------------------------
+#: Fixed parameters and default grids of the three spring phase diagrams (SPEC §2.5).
+PHASE_PRESETS: dict[str, dict] = {
+    "first": {"figure": "Fig. 3", "params": dict(k=1.0, mu_left=0.2, L=7, t_max=100.0),
+              "mu_right": (0.0, 0.2), "eps": (0.0, 0.02)},
+    "second": {"figure": "Fig. S13", "params": dict(k=1.0, gamma=1.0, mu_left=0.12, L=7, t_max=100.0),
+               "mu_right": (0.0, 0.12), "eps": (0.0, 0.05)},
+    "langevin": {"figure": "Fig. S14",
+                 "params": dict(k=0.1, gamma=1.0, tau=0.002, mu_left=0.016, L=7, t_max=300.0),
+                 "mu_right": (0.0, 0.016), "eps": (0.0, 0.05)},
+}
+
+
+def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: bool = True) -> Panel:
+    """The spring–block phase diagram computed live: μ→ (rows) against ε (columns).
+
+    Controls: ``order`` (``"first"`` Fig. 3, ``"second"`` Fig. S13,
+    ``"langevin"`` Fig. S14; choosing one resets the ranges to that
+    figure's), ``mu_range`` and ``n_mu``, ``eps_range`` and ``n_eps``,
+    ``seeds``. Work starts with the Run button (a progress bar follows the
+    rows); with ``run_now`` the default grid is computed once at creation.
+    The model is a :class:`springlab.PhaseDiagram` with ``.energy``.
+    """
+    import ipywidgets as w
+
+    first = PHASE_PRESETS["first"]
+    controls = {
+        "order": w.Dropdown(options=[("first order (Fig. 3)", "first"), ("second order (Fig. S13)", "second"),
+                                     ("Langevin (Fig. S14)", "langevin")], value="first", description="model"),
+        "mu_range": w.FloatRangeSlider(value=first["mu_right"], min=0.0, max=0.3, step=0.002,
+                                       readout_format=".3f", description="μ→ range"),
+        "n_mu": w.IntSlider(value=n_mu, min=2, max=12, description="μ→ values"),
+        "eps_range": w.FloatRangeSlider(value=first["eps"], min=0.0, max=0.2, step=0.002,
+                                        readout_format=".3f", description="ε range"),
+        "n_eps": w.IntSlider(value=n_eps, min=2, max=12, description="ε values"),
+        "seeds": w.IntSlider(value=seeds, min=1, max=10, description="seeds"),
+    }
+
+    def reset_ranges(change):
+        preset = PHASE_PRESETS[change["new"]]
+        controls["mu_range"].value = preset["mu_right"]
+        controls["eps_range"].value = preset["eps"]
+
+    controls["order"].observe(reset_ranges, names="value")
+
+    def compute(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=None):
+        return compute_phase_diagram(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=progress)
+
+    def draw(fig, pd, s):
+        from ..plots import plot_phase_diagram
+
+        ax = fig.add_subplot()
+        preset = PHASE_PRESETS[s["order"]]
+        plot_phase_diagram(pd, ax=ax, colorbar=False)
+        fig.colorbar(ax.images[0], ax=ax, label="elastic energy (k·y² units)", fraction=0.05, pad=0.02)
+        ax.set_ylabel("friction μ→")
+        ax.set_xlabel("noise ε" if s["order"] != "langevin" else "initial noise ε₀")
+        counts = {shape: int(np.sum(pd.shape == shape)) for shape in ("concave", "linear", "convex")}
+        ax.set_title(f"{preset['figure']} ({s['order']} order): " +
+                     ", ".join(f"{n} {shape}" for shape, n in counts.items()), fontsize="medium")
+
+    panel = Panel(controls, compute, draw, run_button=True, title="The spring–block phase diagram",
+                  figsize=(7.5, 4.5))
+    if run_now:
+        panel.update()
+    return panel
+
+
+def compute_phase_diagram(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=None):
+    """One phase diagram of :data:`PHASE_PRESETS` on a chosen grid, row by row (for progress).
+
+    Returns
+    -------
+    PhaseDiagram
+        Rows ``("mu_right", R values)``, columns ``("eps", C values)``, with ``.energy``.
+    """
+    import springlab as sl
+    from ..phase import PhaseDiagram
+
+    if order not in PHASE_PRESETS:
+        raise ValueError(f"order must be one of {sorted(PHASE_PRESETS)}; got {order!r}")
+    preset = PHASE_PRESETS[order]
+    mus = np.round(np.linspace(mu_range[0], mu_range[1], int(n_mu)), 4)
+    epss = np.round(np.linspace(eps_range[0], eps_range[1], int(n_eps)), 4)
+    rows = []
+    for i, mu in enumerate(mus):
+        rows.append(sl.chain_phase_diagram(rows=("mu_right", [mu]), cols=("eps", epss), seeds=int(seeds),
+                                           order=order, **preset["params"]))
+        if progress is not None:
+            progress((i + 1) / mus.size)
+    return PhaseDiagram(rows=("mu_right", mus), cols=("eps", epss),
+                        load=np.concatenate([r.load for r in rows]),
+                        energy=np.concatenate([r.energy for r in rows]),
+                        metadata={"order": order, **preset["params"], "seeds": int(seeds)})
+
+
+def shape_table(pd, *, energy: bool = True) -> str:
+    """A phase diagram as text: one letter per cell (``C`` concave, ``L`` linear, ``V`` convex).
+
+    Parameters
+    ----------
+    pd : PhaseDiagram
+    energy : bool
+        Also list the mean elastic energy of each shape (chains).
+
+    Returns
+    -------
+    str
+        Rows labelled by their value, columns by theirs; deterministic (rounded).
+    """
+    letter = {"concave": "C", "linear": "L", "convex": "V"}
+    rname, rvals = pd.rows
+    cname, cvals = pd.cols
+    width = max(6, max(len(f"{v:g}") for v in cvals) + 1)
+    corner = f"{rname} / {cname}"
+    lines = [f"{corner:>16} " + "".join(f"{v:>{width}g}" for v in cvals)]
+    for i, r in enumerate(rvals):
+        lines.append(f"{r:>16g} " + "".join(f"{letter[str(sh)]:>{width}}" for sh in pd.shape[i]))
+    lines.append("C concave, L linear, V convex")
+    if energy and pd.energy is not None:
+        parts = []
+        for sh in ("concave", "linear", "convex"):
+            mask = pd.shape == sh
+            if mask.any():
+                parts.append(f"{sh} {np.mean(pd.energy[mask]):.4f} ({int(mask.sum())} cells)")
+        lines.append("mean elastic energy: " + ", ".join(parts))
+    return "\n".join(lines)
