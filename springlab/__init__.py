@@ -33,6 +33,10 @@ _LAZY: dict[str, str] = {
     "friction_activation": "springs",
     "equilibrium": "chain_theory",
     "effective_friction": "chain_theory",
+    "all_blocks_move": "chain_theory",
+    "moving_blocks": "chain_theory",
+    "delta_d_star": "chain_theory",
+    "elastic_energy": "chain_theory",
     "chain_phase_diagram": "chain_phase",
     # networks
     "load_dataset": "datasets",
