@@ -1,0 +1,154 @@
+r"""Phase diagrams of spring–block chains (paper Fig. 3, S13, S14).
+
+A phase diagram varies two chain parameters over a grid -- usually friction
+:math:`\mu_\to` down the rows and noise :math:`\varepsilon` across the
+columns -- and records, for each cell, the final load curve and elastic
+energy averaged over seeds. Every ``(cell, seed)`` run is independent, so all
+of them go to the compiled kernel of :mod:`springlab.springs` in one batch
+that ``numba.prange`` spreads over all cores. The seed of a run is its seed
+index, so cell ``(i, j)`` with seed ``s`` is exactly
+``simulate_chain(..., seed=s).final``: the same noise in every cell (common
+random numbers), which makes neighbouring cells comparable.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from . import __version__
+from .phase import PhaseDiagram
+from .springs import PARAMS, param_row, run_batch, validate_chain_parameters
+
+__all__ = ["chain_phase_diagram", "AXIS_PARAMETERS"]
+
+#: chain parameters a phase diagram can vary along its rows or columns
+AXIS_PARAMETERS = ("k", "y", "mu_right", "mu_left", "eps", "dt", "t_max", "gamma", "tau", "noise_bound",
+                   "stop_rtol", "stop_window")
+_CHUNK = 512  # runs per kernel call when a progress bar is shown
+
+
+def _axis(axis, name):
+    try:
+        pname, values = axis
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (parameter, values) pair; got {axis!r}") from None
+    if pname not in AXIS_PARAMETERS:
+        raise ValueError(f"{name} parameter must be one of {', '.join(AXIS_PARAMETERS)}; got {pname!r}")
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"{name} values must be a non-empty 1-D sequence of numbers; got shape {values.shape}")
+    return pname, values
+
+
+def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps", np.linspace(0.0, 0.15, 16)),
+                        seeds=10, *, progress: bool | None = None, **chain_parameters) -> PhaseDiagram:
+    """Final load curves and energies of chains over a grid of two parameters.
+
+    Parameters
+    ----------
+    rows, cols : (str, array_like)
+        Parameter name (one of :data:`AXIS_PARAMETERS`) and its R (or C)
+        values. Defaults: ``mu_right`` rows × ``eps`` columns, the grid of Fig. 3.
+    seeds : int or sequence of int
+        ``n`` means seeds ``0 .. n-1``; cell values are averages over them.
+    progress : bool, optional
+        Show a ``tqdm.auto`` progress bar; by default only for sweeps of more
+        than 10^9 block-steps (several seconds).
+    **chain_parameters
+        Fixed parameters of :func:`springlab.simulate_chain` (``order``, ``L``,
+        ``k``, ``y``, ``mu_left``, ``t_max``, ``noise`` ...); ``record_every``
+        is not used (only the final state is kept).
+
+    Returns
+    -------
+    PhaseDiagram
+        ``.load`` (R, C, L+1) seed-averaged final ``D_l``, ``.energy`` (R, C)
+        seed-averaged final elastic energy (units of k·y²), ``.load_seeds``
+        (R, C, S, L+1), ``.curvature``, ``.shape``; ``.metadata`` records the
+        fixed parameters, seeds, wall time and springlab version.
+
+    Raises
+    ------
+    ValueError
+        For an unknown axis, equal row and column parameters, or any chain
+        parameter out of range (checked for every cell before running).
+    """
+    rname, rvals = _axis(rows, "rows")
+    cname, cvals = _axis(cols, "cols")
+    if rname == cname:
+        raise ValueError(f"rows and cols must vary different parameters; both are {rname!r}")
+    for name in (rname, cname):
+        if name in chain_parameters:
+            raise ValueError(f"{name} is an axis of the diagram; do not also pass it as a fixed parameter")
+    for bad in ("seed", "record_every"):
+        if bad in chain_parameters:
+            raise ValueError(f"{bad} is not a parameter of chain_phase_diagram (use seeds=)")
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be >= 1; got {seeds!r}")
+        seed_list = list(range(int(seeds)))
+    else:
+        seed_list = [int(s) for s in seeds]
+        if not seed_list:
+            raise ValueError("seeds must be a positive count or a non-empty sequence of seeds")
+    for s in seed_list:
+        if not 0 <= s < 2**63:
+            raise ValueError(f"seeds must be integers in [0, 2**63); got {s!r}")
+    R, C, S = rvals.size, cvals.size, len(seed_list)
+
+    # validate every cell first, then group runs sharing the kernel's scalar arguments
+    groups: dict[tuple, list[tuple[int, int, int, list[float]]]] = defaultdict(list)
+    cells = {}
+    for i, rv in enumerate(rvals):
+        for j, cv in enumerate(cvals):
+            kw = dict(chain_parameters)
+            kw[rname], kw[cname] = float(rv), float(cv)
+            if "L" in kw:
+                kw["L"] = int(kw["L"])
+            p = validate_chain_parameters(**kw, seed=0)
+            cells[i, j] = p
+            n_steps = max(1, int(round(p["t_max"] / p["dt"])))
+            gkey = (p["order"], p["noise"], p["L"], p["dt"], p["t_max"], p["stop_window"], n_steps)
+            row = param_row(p)
+            for si, s in enumerate(seed_list):
+                groups[gkey].append((i, j, si, row))
+
+    L = next(iter(cells.values()))["L"]
+    load_seeds = np.empty((R, C, S, L + 1))
+    energy_seeds = np.empty((R, C, S))
+    total_work = sum(g[6] * g[2] * len(runs) for g, runs in groups.items())
+    if progress is None:
+        progress = total_work > 1e9
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=R * C * S, desc="chain phase diagram", unit="run")
+    t0 = time.perf_counter()
+    for (order, noise, L_, dt, t_max, stop_window, _), runs in groups.items():
+        chunk = _CHUNK if progress else len(runs)
+        for start in range(0, len(runs), chunk):
+            part = runs[start:start + chunk]
+            params = np.array([r[3] for r in part])
+            out, _ = run_batch(order, noise, L_, dt, t_max, params, [seed_list[r[2]] for r in part],
+                               stop_window=stop_window)
+            final = out[:, -1, :]
+            k, y = params[:, PARAMS.index("k")], params[:, PARAMS.index("y")]
+            full = np.concatenate([np.zeros((len(part), 1)), final, y[:, None]], axis=1)
+            E = 0.5 * k * np.sum(np.diff(full, axis=1) ** 2, axis=1)  # chain_theory.elastic_energy, per-run k, y
+            for n, (i, j, si, _) in enumerate(part):
+                load_seeds[i, j, si] = y[n] - full[n, :-1]
+                energy_seeds[i, j, si] = E[n]
+            if bar is not None:
+                bar.update(len(part))
+    if bar is not None:
+        bar.close()
+    wall = time.perf_counter() - t0
+    fixed = {key: val for key, val in next(iter(cells.values())).items() if key not in (rname, cname, "seed")}
+    metadata = {"model": "spring-block chain", "function": "springlab.chain_phase_diagram",
+                "fixed": fixed, "seeds": seed_list, "wall_time_s": round(wall, 3),
+                "springlab": __version__}
+    return PhaseDiagram(rows=(rname, rvals), cols=(cname, cvals), load=load_seeds.mean(axis=2),
+                        energy=energy_seeds.mean(axis=2), load_seeds=load_seeds, metadata=metadata)
