@@ -1,0 +1,298 @@
+"""Training with the paper's four noise knobs, recording load curves (SPEC §3.3–3.4).
+
+:func:`train` trains any network on a :class:`~springlab.datasets.Dataset`
+with Adam or SGD and cross-entropy (classification) or mean squared error
+(regression). The noise knobs of Fig. 1:
+
+* **data noise** ``p`` (``data_noise=``): in every batch a fraction ``p`` of
+  labels is reset to uniformly random classes (regression: to the targets
+  of random training samples), and Gaussian noise of standard deviation
+  ``p · std(X_train)`` is added to the inputs [code];
+* **learning rate** (``lr=``), **batch size** (``batch_size=``);
+* **dropout**: a property of the model (``MLP(dropout=...)``).
+
+Training stops early when an epoch's mean loss falls below ``stop_loss``
+(1e-4) [code]. Every ``record_every`` epochs, and at the end, the load curves
+of training and test data are measured in eval mode
+(:func:`springlab.separation.load_curves`) together with the test accuracy.
+
+Determinism: all randomness inside ``train`` (shuffling, noise, dropout
+masks) comes from torch's generators seeded with ``seed`` in a forked RNG
+state, so the caller's random stream is untouched. On CPU, the same call in
+the same environment (torch version, thread count) is bitwise reproducible;
+across machines or on CUDA (non-deterministic kernels) results agree only
+to rounding. The initial weights are fixed by the model's own ``seed``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .loadcurve import LoadCurve
+from .separation import load_curves
+
+__all__ = ["train", "TrainRun", "OPTIMIZERS"]
+
+#: Optimizers of :func:`train`.
+OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
+
+
+@dataclass
+class TrainRun:
+    """The record of one training run.
+
+    Attributes
+    ----------
+    load : ndarray, shape (n_records, L+1)
+        Load curves of the (clean) training data at :attr:`epochs_recorded`.
+    load_test : ndarray, shape (n_records, L+1)
+        The same on the test data (NaN when there is no test set).
+    epochs_recorded : ndarray of int, shape (n_records,)
+        Epochs after which the curves were measured (0: at initialisation).
+    test_accuracy_recorded : ndarray, shape (n_records,)
+        Test accuracy at those epochs (NaN for regression).
+    loss : ndarray, shape (epochs_run,)
+        Mean training loss of each epoch (on the noisy batches, train mode).
+    test_accuracy : float
+        Final fraction of test samples classified correctly, in [0, 1]
+        (NaN for regression or without a test set).
+    train_accuracy : float
+        The same on the clean training data.
+    test_loss : float
+        Final test loss (cross-entropy or MSE), NaN without a test set.
+    epochs_run : int
+    stopped_early : bool
+        True when the loss fell below ``stop_loss`` before ``epochs``.
+    seconds : float
+        Wall time of the run.
+    settings : dict
+        The arguments of :func:`train` and the model's description.
+    """
+
+    load: np.ndarray
+    load_test: np.ndarray
+    epochs_recorded: np.ndarray
+    test_accuracy_recorded: np.ndarray
+    loss: np.ndarray
+    test_accuracy: float
+    train_accuracy: float
+    test_loss: float
+    epochs_run: int
+    stopped_early: bool
+    seconds: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final(self) -> LoadCurve:
+        """The final load curve of the training data."""
+        return LoadCurve(self.load[-1])
+
+    @property
+    def final_test(self) -> LoadCurve:
+        """The final load curve of the test data."""
+        return LoadCurve(self.load_test[-1])
+
+    def __repr__(self) -> str:
+        return (f"TrainRun(epochs_run={self.epochs_run}, final={self.final!r}, "
+                f"test_accuracy={self.test_accuracy:.4f}, loss={self.loss[-1]:.3g})")
+
+
+def _check(name, value, ok: bool, allowed: str):
+    if not ok:
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+
+
+def _device(model: nn.Module, device) -> torch.device:
+    if device is None:
+        p = next(model.parameters(), None)
+        return p.device if p is not None else torch.device("cpu")
+    return torch.device(device)
+
+
+@torch.no_grad()
+def _evaluate(model, x, y, classification: bool, batch_size: int = 8192) -> tuple[float, float]:
+    """(accuracy, mean loss) in eval mode; NaN for an empty set."""
+    if x.shape[0] == 0:
+        return float("nan"), float("nan")
+    was = model.training
+    model.eval()
+    correct = torch.zeros((), device=x.device)
+    total_loss = torch.zeros((), device=x.device, dtype=torch.float64)
+    for i in range(0, x.shape[0], batch_size):
+        out = model(x[i:i + batch_size])
+        yb = y[i:i + batch_size]
+        if classification:
+            correct += (out.argmax(1) == yb).sum()
+            total_loss += nn.functional.cross_entropy(out, yb, reduction="sum").double()
+        else:
+            total_loss += nn.functional.mse_loss(out, yb, reduction="sum").double() / yb.shape[1]
+    model.train(was)
+    n = x.shape[0]
+    acc = float(correct) / n if classification else float("nan")
+    return acc, float(total_loss) / n
+
+
+def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, epochs: int = 100,
+          optimizer: str = "adam", data_noise: float = 0.0, seed: int = 0, record_every: int | None = None,
+          progress: bool = False, device=None, stop_loss: float = 1e-4, kind: str = "D",
+          weight_decay: float = 0.0, momentum: float = 0.0) -> TrainRun:
+    """Train ``model`` on ``data`` and record its load curves.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Trained in place (and moved to ``device``). springlab networks know
+        their feature layers; an ``MLP(norm="fixed")`` not yet calibrated is
+        calibrated on the training inputs first.
+    data : Dataset
+        From :func:`springlab.load_dataset` (anything with ``x_train``,
+        ``y_train``, ``x_test``, ``y_test`` and ``task``).
+    lr : float, default 1e-3
+        Learning rate (> 0).
+    batch_size : int, default 2560
+        Samples per step (full batch for the default 2,560 samples); the
+        last batch of an epoch may be smaller; batches are reshuffled each
+        epoch unless one batch holds everything.
+    epochs : int, default 100
+    optimizer : {"adam", "sgd"}, default "adam"
+    data_noise : float in [0, 1], default 0
+        Label and input noise ``p`` (module docstring).
+    seed : int, default 0
+        Seeds shuffling, noise and dropout.
+    record_every : int, optional
+        Measure load curves every this many epochs (and at epoch 0 and at
+        the end); ``None``: only at the end.
+    progress : bool, default False
+        Show a tqdm progress bar.
+    device : str or torch.device, optional
+        Default: where the model's parameters are.
+    stop_loss : float, default 1e-4
+        Stop when an epoch's mean loss is below this (0 disables).
+    kind : {"D", "Dhat"}, default "D"
+        Separation measure of the recorded curves (regression data always
+        use the regression load).
+    weight_decay, momentum : float, default 0
+        Passed to the optimizer (momentum: SGD only).
+
+    Returns
+    -------
+    TrainRun
+    """
+    _check("lr", lr, isinstance(lr, (int, float)) and lr > 0, "a float > 0")
+    _check("batch_size", batch_size, isinstance(batch_size, int) and not isinstance(batch_size, bool)
+           and batch_size >= 1, "an int >= 1")
+    _check("epochs", epochs, isinstance(epochs, int) and epochs >= 1, "an int >= 1")
+    _check("optimizer", optimizer, optimizer in OPTIMIZERS, f"one of {OPTIMIZERS}")
+    _check("data_noise", data_noise, isinstance(data_noise, (int, float)) and 0.0 <= data_noise <= 1.0, "in [0, 1]")
+    _check("record_every", record_every, record_every is None or (isinstance(record_every, int) and record_every >= 1),
+           "None or an int >= 1")
+    _check("kind", kind, kind in ("D", "Dhat"), "'D' or 'Dhat'")
+    t_start = time.perf_counter()
+    dev = _device(model, device)
+    model.to(dev)
+    classification = getattr(data, "task", "classification") == "classification"
+    x = data.x_train.to(dev, torch.float32)
+    y = data.y_train.to(dev)
+    x_test = data.x_test.to(dev, torch.float32)
+    y_test = data.y_test.to(dev)
+    n = x.shape[0]
+    K = int(getattr(data, "n_classes", 0) or (int(y.max()) + 1)) if classification else 0
+    if hasattr(model, "calibrate") and not bool(getattr(model, "calibrated", True)):
+        model.calibrate(x)
+    if optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    loss_fn = nn.functional.cross_entropy if classification else nn.functional.mse_loss
+    x_std = float(x.std()) if data_noise > 0 else 0.0
+    kinds = (kind,)
+
+    records: list[tuple[int, np.ndarray, np.ndarray, float]] = []
+
+    def record(epoch: int):
+        curves = load_curves(model, x, y, kinds=kinds, n_classes=K or None)
+        lc = next(iter(curves.values())).values
+        if x_test.shape[0] >= 2:
+            lt = next(iter(load_curves(model, x_test, y_test, kinds=kinds, n_classes=K or None).values())).values
+        else:
+            lt = np.full_like(lc, np.nan)
+        acc, _ = _evaluate(model, x_test, y_test, classification)
+        records.append((epoch, lc, lt, acc))
+
+    from tqdm.auto import tqdm
+
+    losses: list[torch.Tensor] = []
+    stopped = False
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        torch.manual_seed(seed)
+        if record_every is not None:
+            record(0)
+        model.train()
+        full = batch_size >= n
+        bar = tqdm(range(1, epochs + 1), disable=not progress, desc="train", leave=False)
+        epoch = 0
+        for epoch in bar:
+            order = None if full else torch.randperm(n, device=dev)
+            epoch_loss = torch.zeros((), device=dev)
+            for start in range(0, n, batch_size):
+                if full:
+                    xb, yb = x, y
+                else:
+                    idx = order[start:start + batch_size]
+                    xb, yb = x[idx], y[idx]
+                if data_noise > 0:
+                    xb = xb + (data_noise * x_std) * torch.randn_like(xb)
+                    reset = torch.rand(yb.shape[0], device=dev) < data_noise
+                    if classification:
+                        yb = torch.where(reset, torch.randint(0, K, yb.shape, device=dev), yb)
+                    else:
+                        yb = torch.where(reset[:, None], y[torch.randint(0, n, (yb.shape[0],), device=dev)], yb)
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                epoch_loss += loss.detach() * yb.shape[0]
+            epoch_loss = epoch_loss / n
+            losses.append(epoch_loss)
+            value = float(epoch_loss)  # the one sync per epoch: early stopping needs it
+            if progress and epoch % 10 == 0:
+                bar.set_postfix(loss=f"{value:.3g}")
+            if not np.isfinite(value):
+                break
+            if value < stop_loss:
+                stopped = True
+                break
+            if record_every is not None and epoch % record_every == 0:
+                record(epoch)
+                model.train()
+        bar.close()
+        if not records or records[-1][0] != epoch:
+            record(epoch)
+    train_acc, _ = _evaluate(model, x, y, classification)
+    test_acc, test_loss = _evaluate(model, x_test, y_test, classification)
+    model.train()
+    settings = dict(lr=lr, batch_size=batch_size, epochs=epochs, optimizer=optimizer, data_noise=data_noise,
+                    seed=seed, record_every=record_every, stop_loss=stop_loss, kind=kind, device=str(dev),
+                    weight_decay=weight_decay, momentum=momentum, model=repr(model).splitlines()[0],
+                    dropout=getattr(model, "dropout", None), alpha=getattr(model, "alpha", None),
+                    data=getattr(data, "name", None), torch=torch.__version__)
+    return TrainRun(
+        load=np.stack([r[1] for r in records]),
+        load_test=np.stack([r[2] for r in records]),
+        epochs_recorded=np.array([r[0] for r in records], dtype=np.int64),
+        test_accuracy_recorded=np.array([r[3] for r in records]),
+        loss=torch.stack(losses).double().cpu().numpy() if losses else np.zeros(0),
+        test_accuracy=test_acc,
+        train_accuracy=train_acc,
+        test_loss=test_loss,
+        epochs_run=epoch,
+        stopped_early=stopped,
+        seconds=time.perf_counter() - t_start,
+        settings=settings,
+    )
