@@ -123,7 +123,7 @@ def _random_bits(key, counter):
 
 @njit(cache=True)
 def _uniform(key, counter):
-    return (np.float64(_random_bits(key, counter) >> _S11) + 0.5) * _TWO_M53
+    return (np.float64(np.int64(_random_bits(key, counter) >> _S11)) + 0.5) * _TWO_M53
 
 
 @njit(cache=True)
@@ -152,7 +152,8 @@ def _gaussian(key, counter, bound):
     while True:
         h = _random_bits(key, c)
         i = np.int64(h & _LAYER_MASK)
-        u = 2.0 * (np.float64(h >> _S11) * _TWO_M53) - 1.0
+        # 53 bits fit an int64, whose conversion to float is one instruction
+        u = 2.0 * (np.float64(np.int64(h >> _S11)) * _TWO_M53) - 1.0
         if abs(u) < _ZIG_RATIO[i]:
             z = u * _ZIG_X[i]
         else:
