@@ -16,13 +16,14 @@ factory                    lesson  what the student moves
 =========================  ======  ==================================================
 
 The simulations are :func:`springlab.simulate_chain`; theory is
-:func:`springlab.equilibrium` (Eq. 7) and :func:`springlab.effective_friction`;
+:func:`springlab.equilibrium` (Eq. 7, with the blocks that never move),
+:func:`springlab.moving_blocks`, :func:`springlab.effective_friction` and
+:func:`springlab.delta_d_star` (Eq. 8);
 every picture uses the shared plots of :mod:`springlab.plots`, so block ``l``
 has the colour ``layer_colors(L)[l]`` in every lesson.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,14 +35,13 @@ __all__ = [
     "environment_check",
     "widget_demo",
     "draw_chain",
-    "moving_blocks",
-    "stuck_equilibrium",
     "folding_ruler",
     "chain_explorer",
     "friction_panel",
     "noise_panel",
     "phase_diagram_panel",
-    "PHASE_PRESETS",
+    "PHASE_ORDERS",
+    "phase_preset",
     "compute_phase_diagram",
     "shape_table",
 ]
@@ -83,8 +83,12 @@ class EnvironmentReport:
         return self.summary()
 
 
-def environment_check() -> EnvironmentReport:
-    """Run ``springlab check`` quietly and summarise it without version numbers.
+def environment_check(timeout: float = 300.0) -> EnvironmentReport:
+    """Run ``python -m springlab check`` and summarise it without version numbers.
+
+    The check runs in a separate Python process (the same interpreter as the
+    kernel), exactly as from a terminal; importing torch there keeps the
+    lesson's kernel small.
 
     Returns
     -------
@@ -93,17 +97,21 @@ def environment_check() -> EnvironmentReport:
         ``ready: True`` when the course can run; ``report.details`` holds the
         full text (versions, paths) of ``python -m springlab check``.
     """
-    from ..check import PACKAGES, run_check
+    import subprocess
+    import sys
 
-    out = io.StringIO()
-    code = run_check(out=out)
-    text = out.getvalue()
+    from ..check import PACKAGES
+
+    proc = subprocess.run([sys.executable, "-m", "springlab", "check"], capture_output=True, text=True,
+                          timeout=timeout)
+    text = proc.stdout + (("\n" + proc.stderr) if proc.returncode not in (0, 1) else "")
+    code = proc.returncode
     values = {}
     for line in text.splitlines():
         name, _, value = line.partition(" ")
         values[name] = value.strip()
     packages = {}
-    for _module, dist, needed in PACKAGES:
+    for _module, dist, _needed in PACKAGES:
         value = values.get(dist, "MISSING")
         if value.startswith("MISSING"):
             packages[dist] = "MISSING"
@@ -215,10 +223,11 @@ def draw_chain(ax, positions, y, *, style="springs", segment=None, label=None, x
         seg = segment if segment is not None else 1.6 * y / (L + 1)
         d = np.diff(pts)
         rise = np.sqrt(np.clip(seg**2 - d**2, 0.0, None))
+        rise[-1] = 0.0  # the last link is the hand's spring, not a ruler segment
         h = np.concatenate([[0.0], np.cumsum(rise * np.where(np.arange(L + 1) % 2 == 0, 1.0, -1.0))])
-        for l in range(L + 1):  # segment l+1 ends at block l+1 and has that block's colour
-            ax.plot(pts[l:l + 2], h[l:l + 2], color=colors[l + 1] if l < L else "0.2", lw=5,
-                    solid_capstyle="round")
+        for l in range(L):  # segment l+1 ends at block l+1 and has that block's colour
+            ax.plot(pts[l:l + 2], h[l:l + 2], color=colors[l + 1], lw=5, solid_capstyle="round")
+        _spring(ax, pts[L], pts[L + 1], h[L], color="0.2", coils=4, amplitude=0.04 * seg)
         ax.scatter(pts[1:-1], h[1:-1], s=36, color=colors[1:], edgecolor="k", zorder=3)
         ymin, ymax = -0.15 * seg - 0.02, seg * 1.15 + 0.02
         ax.fill_betweenx([ymin, ymax], -0.05 * y, -0.012 * y, color=colors[0], alpha=0.8)  # the wall
@@ -240,70 +249,6 @@ def draw_chain(ax, positions, y, *, style="springs", segment=None, label=None, x
     if label:
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
     return ax
-
-
-# --------------------------------------------------------------------------
-# Theory helper: which blocks move without noise (lesson 03)
-# --------------------------------------------------------------------------
-def moving_blocks(L: int, k: float, y: float, mu_right: float) -> int:
-    r"""How many blocks (counted from the pulled end) ever leave the wall without noise.
-
-    A noiseless chain released from rest only moves right, and a block at rest
-    whose left neighbour is at rest feels only its right neighbour's pull
-    ``k x_{l+1}``. The last ``m`` blocks then settle in the Eq. 7 equilibrium
-    of an ``m``-block chain, whose first block lies right of 0 only while
-    ``y > μ→ m (m+1) / (2k)``; the answer is the largest such ``m`` (at most
-    ``L``: all blocks move when ``y > μ→ L (L+1) / (2k)``, Eq. 7's condition;
-    at equality the first block just stays at 0).
-
-    Parameters
-    ----------
-    L : int
-        Number of blocks (>= 1).
-    k, y : float
-        Spring constant (> 0) and target (>= 0), in force/length and length units.
-    mu_right : float
-        Friction against moving right (>= 0), force units.
-
-    Returns
-    -------
-    int in [0, L]
-    """
-    if L < 1:
-        raise ValueError(f"L must be >= 1; got {L!r}")
-    if k <= 0:
-        raise ValueError(f"k must be > 0; got {k!r}")
-    if mu_right < 0:
-        raise ValueError(f"mu_right must be >= 0; got {mu_right!r}")
-    if mu_right == 0:
-        return L if y > 0 else 0
-    ratio = 2 * k * y / mu_right * (1 - 1e-9)  # m (m+1) < ratio; at the boundary the block stays put
-    m = int(np.floor((-1 + np.sqrt(1 + 4 * max(ratio, 0.0))) / 2))
-    while m > 0 and m * (m + 1) >= ratio:
-        m -= 1
-    while m < L and (m + 1) * (m + 2) < ratio:
-        m += 1
-    return min(m, L)
-
-
-def stuck_equilibrium(L: int, k: float, y: float, mu_right: float) -> np.ndarray:
-    """Noiseless final positions ``x_1..x_L`` for any ``y``: Eq. 7 on the moving blocks.
-
-    The first ``L - m`` blocks stay at 0 (``m`` from :func:`moving_blocks`);
-    the last ``m`` follow :func:`springlab.equilibrium` (Eq. 7) for an
-    ``m``-block chain. Equals Eq. 7 whenever ``y >= μ→ L (L+1) / (2k)``.
-
-    Returns
-    -------
-    ndarray, shape (L,)
-    """
-    import springlab as sl
-
-    m = moving_blocks(L, k, y, mu_right)
-    x = np.zeros(L)
-    if m > 0:
-        x[L - m:] = sl.equilibrium(m, k, y, mu_right)
-    return x
 
 
 # --------------------------------------------------------------------------
@@ -333,10 +278,10 @@ def folding_ruler(L: int = 7, t_max: float = 100.0, seed: int = 0) -> Panel:
                              description="jerkiness ε", continuous_update=False),
         "mu": w.FloatSlider(value=0.1, min=0.02, max=0.2, step=0.01, description="joint friction μ",
                             continuous_update=False),
-        "frame": w.IntSlider(value=RULER_FRAMES - 1, min=0, max=RULER_FRAMES - 1, description="time step"),
+        "frame": w.IntSlider(value=0, min=0, max=RULER_FRAMES - 1, description="time step"),
     }
-    play = w.Play(value=RULER_FRAMES - 1, min=0, max=RULER_FRAMES - 1, step=2, interval=200,
-                  description="play")
+    # starts at t = 0 (both rulers folded), so that students predict before they press Play
+    play = w.Play(value=0, min=0, max=RULER_FRAMES - 1, step=2, interval=200, description="play")
     w.jslink((play, "value"), (controls["frame"], "value"))
 
     def compute(eps, mu):
@@ -453,8 +398,10 @@ def friction_panel(t_max: float = 100.0) -> Panel:
 
     Controls: ``mu_right`` (μ→), ``y`` (target), ``L``; ``k = 1``,
     ``μ← = μ→`` (irrelevant: without noise no block moves left).
-    The model is a dict with the run, the Eq. 7 positions, the positions of
-    :func:`stuck_equilibrium` and the number of blocks that move.
+    The model is a dict with the run, the Eq. 7 formula on all ``L`` blocks
+    (``"eq7_all"``, valid only when every block moves), the theory
+    :func:`springlab.equilibrium` (``"theory"``) and the number of blocks that
+    move (:func:`springlab.moving_blocks`).
     """
     import ipywidgets as w
 
@@ -471,8 +418,8 @@ def friction_panel(t_max: float = 100.0) -> Panel:
 
         run = sl.simulate_chain("first", L=L, k=1.0, y=y, mu_right=mu_right, mu_left=mu_right, eps=0.0,
                                 t_max=t_max)
-        return {"run": run, "eq7": sl.equilibrium(L, 1.0, y, mu_right),
-                "theory": stuck_equilibrium(L, 1.0, y, mu_right), "moving": moving_blocks(L, 1.0, y, mu_right)}
+        return {"run": run, "eq7_all": _eq7_positions(L, 1.0, y, mu_right),
+                "theory": sl.equilibrium(L, 1.0, y, mu_right), "moving": sl.moving_blocks(L, 1.0, y, mu_right)}
 
     def draw(fig, res, s):
         from ..plots import plot_load_curve
@@ -482,10 +429,10 @@ def friction_panel(t_max: float = 100.0) -> Panel:
         colors = _colors(L)
         ax0, ax1 = fig.subplots(1, 2)
         l = np.arange(L + 1)
-        D7 = y - np.concatenate([[0.0], res["eq7"]])
+        D7 = y - np.concatenate([[0.0], res["eq7_all"]])
         Dth = y - np.concatenate([[0.0], res["theory"]])
         valid = res["moving"] == L
-        ax0.plot(l, D7, color="0.6", lw=5, alpha=0.5, label="Eq. 7" + ("" if valid else " (not valid here)"))
+        ax0.plot(l, D7, color="0.6", lw=5, alpha=0.5, label="Eq. 7" + ("" if valid else " on all blocks (not valid)"))
         if not valid:
             ax0.plot(l, Dth, color="#1b9e77", lw=2, ls="--", label=f"Eq. 7 on the last {res['moving']} blocks")
         plot_load_curve(run.final, ax=ax0, color="k", chord=True, label=f"simulation: {_shape_text(run.final.values)}")
@@ -497,12 +444,14 @@ def friction_panel(t_max: float = 100.0) -> Panel:
         ax0.set_title(f"{res['moving']} of {L} blocks move (all move when y ≥ {y_all:.2f})", fontsize="medium")
         d = run.final.d
         ax1.bar(np.arange(1, L + 1), d, color=colors[1:], edgecolor="k")
-        d7 = -np.diff(D7)
-        ax1.plot(np.arange(1, L + 1), d7, "o--", color="0.4", label="Eq. 7: $Δd^* = μ_→/k$")
+        dth = -np.diff(Dth)
+        ax1.plot(np.arange(1, L + 1), dth, "o--", color="0.4", label="theory (Eq. 7): $Δd^* = μ_→/k$")
         ax1.axhline(y / (L + 1), color="0.6", ls=":", label="no friction: $y/(L+1)$")
         ax1.set_xlabel("spring $l$ (between blocks $l-1$ and $l$)")
         ax1.set_ylabel("share $d_l = D_{l-1} - D_l$ (length units)")
-        ax1.set_title(f"mean Δd = {np.mean(np.diff(d)):.3f} (μ→/k = {mu:.2f})", fontsize="medium")
+        moving_dd = np.diff(d)[L - res["moving"]:]
+        dd_text = f"{np.mean(moving_dd):.3f}" if moving_dd.size else "–"
+        ax1.set_title(f"mean Δd of moving blocks = {dd_text} (μ→/k = {mu:.2f})", fontsize="medium")
         ax1.legend(fontsize="small")
 
     return Panel(controls, compute, draw, title="Friction breaks the balance", figsize=(9.0, 3.8))
@@ -539,8 +488,11 @@ def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel
                                   dt=dt, t_max=t_max, seed=s) for s in range(seeds)]
         load = np.mean([r.final.values for r in runs], axis=0)
         eps_grid = np.linspace(0.0, 0.05, 51)
-        mu_eff = np.array([sl.effective_friction(0.0, e / np.sqrt(dt), mu_right, mu_left) for e in eps_grid])
-        return {"runs": runs, "load": load, "eps_grid": eps_grid, "mu_eff": mu_eff}
+        # at the force F = μ→ at which a noiseless block comes to rest (springlab.delta_d_star)
+        mu_eff = sl.effective_friction(mu_right, eps_grid / np.sqrt(dt), mu_right, mu_left)
+        # (called with an array: the engine's scalar path fails for eps_bar > 0, see the lesson report)
+        now = sl.effective_friction(mu_right, np.array([eps / np.sqrt(dt)]), mu_right, mu_left)
+        return {"runs": runs, "load": load, "eps_grid": eps_grid, "mu_eff": mu_eff, "mu_eff_now": float(now[0])}
 
     def draw(fig, res, s):
         import springlab as sl
@@ -549,32 +501,44 @@ def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel
 
         mr, ml, eps = s["mu_right"], s["mu_left"], s["eps"]
         ax0, ax1 = fig.subplots(1, 2)
-        ax0.plot(res["eps_grid"], res["mu_eff"], color="k", label="$μ_{eff}$ at $kΔd = 0$")
+        ax0.plot(res["eps_grid"], res["mu_eff"], color="k", label="$μ_{eff}$ at $F = μ_→$")
         ax0.axhline(mr, color="#1b9e77", ls="--", label="$μ_→$ (no noise)")
         ax0.axhline((mr - ml) / 2, color="#d95f02", ls="--", label="$(μ_→ - μ_←)/2$ (large noise)")
         ax0.axhline(0, color="0.7", lw=0.8)
-        ax0.axvline(eps, color="0.5", ls=":")
+        ax0.plot([eps], [res["mu_eff_now"]], "o", color="#7570b3", ms=8, label=f"your ε: {res['mu_eff_now']:+.3f}")
         ax0.set_xlabel("noise ε (force·√time)")
         ax0.set_ylabel("effective friction $μ_{eff}$ (force)")
         ax0.legend(fontsize="small")
         ax0.set_title("effective friction", fontsize="medium")
         lc = LoadCurve(res["load"])
         l = np.arange(L + 1)
-        for mu, color, name in ((mr, "#1b9e77", "Eq. 7 (ε = 0)"), ((mr - ml) / 2, "#d95f02", "Eq. 8 (large ε)")):
-            x = _eq7_positions(L, k, y, mu)
-            ax1.plot(l, y - np.concatenate([[0.0], x]), color=color, lw=4, alpha=0.45, label=name)
+        # ε = 0: Eq. 7 with the blocks that never move (lesson 03); large ε: Eq. 7 with (μ→ - μ←)/2 (Eq. 8);
+        # in between: Eq. 7 with μ_eff(ε)
+        predictions = ((sl.equilibrium(L, k, y, mr), "#1b9e77", "-", "Eq. 7 (ε = 0)"),
+                       (_eq7_positions(L, k, y, (mr - ml) / 2), "#d95f02", "-", "Eq. 8 (large ε)"),
+                       (_eq7_positions(L, k, y, res["mu_eff_now"]), "#7570b3", ":", "Eq. 7 with $μ_{eff}(ε)$"))
+        for x, color, ls, name in predictions:
+            ax1.plot(l, y - np.concatenate([[0.0], x]), color=color, ls=ls, lw=4 if ls == "-" else 2,
+                     alpha=0.45 if ls == "-" else 0.9, label=name)
         plot_load_curve(lc, ax=ax1, color="k", chord=True, label=f"simulation, {seeds} seeds: {_shape_text(lc.values)}")
         ax1.scatter(l, lc.values, color=_colors(L), zorder=3, s=40, edgecolor="k")
         ax1.set_ylabel("$D_l = y - x_l$ (units of y)")
         ax1.set_xlabel("block $l$")
-        ax1.legend(fontsize="small")
-        ax1.set_title(f"ε = {eps:.3f}: mean Δd = {np.mean(lc.delta_d):+.3f}", fontsize="medium")
+        ax1.legend(fontsize="small", loc="best")
+        ax1.set_title(f"ε = {eps:.3f}: mean Δd = {np.mean(lc.delta_d):+.3f}, Eq. 8: {(mr - ml) / (2 * k):+.3f}",
+                      fontsize="medium")
 
     return Panel(controls, compute, draw, title="Noise re-equilibrates the load", figsize=(9.0, 3.8))
 
 
 def _eq7_positions(L, k, y, mu):
-    """Eq. 7 with any (also negative, effective) friction ``mu``."""
+    """The formula of Eq. 7 on all ``L`` blocks, for any friction ``mu``.
+
+    :func:`springlab.equilibrium` is the physical noiseless equilibrium (it
+    keeps stuck blocks at 0 and refuses ``mu < 0``); here the formula is
+    needed as such: with an effective friction ``μ_eff(ε)`` (Eq. 8, which
+    may be negative), and to show where Eq. 7 stops being valid.
+    """
     l = np.arange(1, L + 1)
     return y * l / (L + 1) - mu / k * (L * l / 2 - l * (l - 1) / 2)
 
@@ -582,16 +546,29 @@ def _eq7_positions(L, k, y, mu):
 # --------------------------------------------------------------------------
 # Lesson 05: the phase diagram (Fig. 3, S13, S14)
 # --------------------------------------------------------------------------
-#: Fixed parameters and default grids of the three spring phase diagrams (SPEC §2.5).
-PHASE_PRESETS: dict[str, dict] = {
-    "first": {"figure": "Fig. 3", "params": dict(k=1.0, mu_left=0.2, L=7, t_max=100.0),
-              "mu_right": (0.0, 0.2), "eps": (0.0, 0.02)},
-    "second": {"figure": "Fig. S13", "params": dict(k=1.0, gamma=1.0, mu_left=0.12, L=7, t_max=100.0),
-               "mu_right": (0.0, 0.12), "eps": (0.0, 0.05)},
-    "langevin": {"figure": "Fig. S14",
-                 "params": dict(k=0.1, gamma=1.0, tau=0.002, mu_left=0.016, L=7, t_max=300.0),
-                 "mu_right": (0.0, 0.016), "eps": (0.0, 0.05)},
-}
+#: Model order -> the paper's figure of it in :data:`springlab.figures.springs.PHASE_FIGURES`.
+PHASE_ORDERS: dict[str, str] = {"first": "fig3", "second": "fig_s13", "langevin": "fig_s14"}
+
+
+def phase_preset(order: str) -> dict:
+    """Fixed parameters and paper ranges of the phase diagram of ``order``.
+
+    Returns
+    -------
+    dict
+        ``"figure"`` (e.g. ``"Fig. 3"``), ``"params"`` (fixed chain parameters,
+        without ``order``), ``"mu_right"`` and ``"eps"`` (min, max) of the
+        paper's grid, from :data:`springlab.figures.springs.PHASE_FIGURES`.
+    """
+    from ..figures.springs import PHASE_FIGURES
+
+    if order not in PHASE_ORDERS:
+        raise ValueError(f"order must be one of {', '.join(PHASE_ORDERS)}; got {order!r}")
+    spec = PHASE_FIGURES[PHASE_ORDERS[order]]
+    params = {k: v for k, v in spec["fixed"].items() if k != "order"}
+    rows, cols = spec["rows"][1], spec["cols"][1]
+    return {"figure": spec["title"].split(":")[0], "params": params,
+            "mu_right": (float(rows.min()), float(rows.max())), "eps": (float(cols.min()), float(cols.max()))}
 
 
 def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: bool = True) -> Panel:
@@ -606,21 +583,21 @@ def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: 
     """
     import ipywidgets as w
 
-    first = PHASE_PRESETS["first"]
+    first = phase_preset("first")
     controls = {
         "order": w.Dropdown(options=[("first order (Fig. 3)", "first"), ("second order (Fig. S13)", "second"),
                                      ("Langevin (Fig. S14)", "langevin")], value="first", description="model"),
-        "mu_range": w.FloatRangeSlider(value=first["mu_right"], min=0.0, max=0.3, step=0.002,
+        "mu_range": w.FloatRangeSlider(value=first["mu_right"], min=0.0, max=0.3, step=0.001,
                                        readout_format=".3f", description="μ→ range"),
         "n_mu": w.IntSlider(value=n_mu, min=2, max=12, description="μ→ values"),
-        "eps_range": w.FloatRangeSlider(value=first["eps"], min=0.0, max=0.2, step=0.002,
-                                        readout_format=".3f", description="ε range"),
+        "eps_range": w.FloatRangeSlider(value=first["eps"], min=0.0, max=0.1, step=0.0005,
+                                        readout_format=".4f", description="ε range"),
         "n_eps": w.IntSlider(value=n_eps, min=2, max=12, description="ε values"),
         "seeds": w.IntSlider(value=seeds, min=1, max=10, description="seeds"),
     }
 
     def reset_ranges(change):
-        preset = PHASE_PRESETS[change["new"]]
+        preset = phase_preset(change["new"])
         controls["mu_range"].value = preset["mu_right"]
         controls["eps_range"].value = preset["eps"]
 
@@ -633,7 +610,7 @@ def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: 
         from ..plots import plot_phase_diagram
 
         ax = fig.add_subplot()
-        preset = PHASE_PRESETS[s["order"]]
+        preset = phase_preset(s["order"])
         plot_phase_diagram(pd, ax=ax, colorbar=False)
         fig.colorbar(ax.images[0], ax=ax, label="elastic energy (k·y² units)", fraction=0.05, pad=0.02)
         ax.set_ylabel("friction μ→")
@@ -650,7 +627,21 @@ def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: 
 
 
 def compute_phase_diagram(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=None):
-    """One phase diagram of :data:`PHASE_PRESETS` on a chosen grid, row by row (for progress).
+    """The phase diagram of ``order`` (fixed parameters of the paper's figure) on a chosen grid.
+
+    Computed row by row with :func:`springlab.chain_phase_diagram`, so that
+    ``progress(fraction)`` can follow it.
+
+    Parameters
+    ----------
+    order : {"first", "second", "langevin"}
+        Fig. 3, S13 or S14 (:func:`phase_preset`).
+    mu_range, eps_range : (float, float)
+        Ranges of μ→ (rows) and ε (columns; ε₀ for Langevin), force units.
+    n_mu, n_eps : int
+        Number of values (>= 1) in each range, evenly spaced.
+    seeds : int
+        Seeds per cell (>= 1).
 
     Returns
     -------
@@ -660,15 +651,13 @@ def compute_phase_diagram(order, mu_range, n_mu, eps_range, n_eps, seeds, progre
     import springlab as sl
     from ..phase import PhaseDiagram
 
-    if order not in PHASE_PRESETS:
-        raise ValueError(f"order must be one of {sorted(PHASE_PRESETS)}; got {order!r}")
-    preset = PHASE_PRESETS[order]
-    mus = np.round(np.linspace(mu_range[0], mu_range[1], int(n_mu)), 4)
-    epss = np.round(np.linspace(eps_range[0], eps_range[1], int(n_eps)), 4)
+    preset = phase_preset(order)
+    mus = np.round(np.linspace(mu_range[0], mu_range[1], int(n_mu)), 6)
+    epss = np.round(np.linspace(eps_range[0], eps_range[1], int(n_eps)), 6)
     rows = []
     for i, mu in enumerate(mus):
         rows.append(sl.chain_phase_diagram(rows=("mu_right", [mu]), cols=("eps", epss), seeds=int(seeds),
-                                           order=order, **preset["params"]))
+                                           progress=False, order=order, **preset["params"]))
         if progress is not None:
             progress((i + 1) / mus.size)
     return PhaseDiagram(rows=("mu_right", mus), cols=("eps", epss),
