@@ -176,6 +176,8 @@ def effective_friction(force, eps_bar, mu_right: float, mu_left: float):
         raise ValueError(f"force must be finite; got {force!r}")
     if np.any(~(e >= 0)) or np.any(np.isinf(e)):
         raise ValueError(f"eps_bar must be finite and >= 0; got {eps_bar!r}")
+    shape = F.shape
+    F, e = F.ravel(), e.ravel()
     out = np.clip(F, -mu_left, mu_right).astype(np.float64)
     pos = e > 0
     if np.any(pos):
@@ -189,7 +191,7 @@ def effective_friction(force, eps_bar, mu_right: float, mu_left: float):
         wr, wl = np.exp(log_pr - ref), np.exp(log_pl - ref)
         num = mu_right * wr - mu_left * wl - ep * (np.exp(log_phi_a - ref) - np.exp(log_phi_b - ref))
         out[pos] = num / (wr + wl)
-    return float(out) if out.ndim == 0 else out
+    return float(out[0]) if shape == () else out.reshape(shape)
 
 
 def delta_d_star(k: float, mu_right: float, mu_left: float, eps_bar: float = math.inf) -> float:
