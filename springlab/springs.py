@@ -176,6 +176,67 @@ def _fill_noise(key, step, L, synchronous, bound, zeta):
             zeta[l] = _gaussian(key, base + _U64(l), bound)
 
 
+@njit(cache=True, inline="always")
+def _first_order_step(x, xn, zeta, k, y, mu_r, mu_l, eps_bar, dt):
+    """Eq. 5–6 (springs_reference.first_order_step): xn = x + dt σ(k Lx + ε̄ ζ), Jacobi."""
+    L = x.size
+    for l in range(L):
+        left = x[l - 1] if l > 0 else 0.0
+        right = x[l + 1] if l < L - 1 else y
+        z = k * (left - 2.0 * x[l] + right) + eps_bar * zeta[l]
+        # σ(z) without branches (noise makes them unpredictable):
+        # at most one of the two terms is non-zero since μ→, μ← >= 0
+        xn[l] = x[l] + dt * (max(z - mu_r, 0.0) + min(z + mu_l, 0.0))
+
+
+@njit(cache=True, inline="always")
+def _second_order_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_bar, gamma, dt):
+    """Eq. 10–11 (springs_reference.second_order_step); updates v in place, writes xn."""
+    L = x.size
+    for l in range(L):
+        left = x[l - 1] if l > 0 else 0.0
+        right = x[l + 1] if l < L - 1 else y
+        F = k * (left - 2.0 * x[l] + right) - gamma * v[l] + eps_bar * zeta[l]
+        if v[l] > 0.0:
+            a = F - mu_r
+        elif v[l] < 0.0:
+            a = F + mu_l
+        elif F > mu_r:  # at rest: static friction
+            a = F - mu_r
+        elif F < -mu_l:
+            a = F + mu_l
+        else:
+            a = 0.0
+        w = v[l] + dt * a
+        if w * v[l] < 0.0:  # sliding friction stops, never reverses
+            w = 0.0
+        v[l] = w
+        xn[l] = x[l] + dt * w
+
+
+@njit(cache=True, inline="always")
+def _langevin_step(x, xn, v, zeta, k, y, mu_r, mu_l, noise_scale, gamma, dt):
+    """Eq. 12–13 (springs_reference.langevin_step); ``noise_scale = ε(t) √dt``."""
+    L = x.size
+    for l in range(L):
+        left = x[l - 1] if l > 0 else 0.0
+        right = x[l + 1] if l < L - 1 else y
+        spring = k * (left - 2.0 * x[l] + right)
+        if v[l] == 0.0 and -mu_l <= spring <= mu_r:
+            w = 0.0  # static friction, judged without noise
+        else:
+            if v[l] > 0.0 or (v[l] == 0.0 and spring > mu_r):
+                f = mu_r
+            else:
+                f = -mu_l
+            w = v[l] + dt * (spring - f - gamma * v[l])
+            if w * v[l] < 0.0:
+                w = 0.0
+            w += noise_scale * zeta[l]
+        v[l] = w
+        xn[l] = x[l] + dt * w
+
+
 @njit(cache=True, parallel=True)
 def _simulate_batch(order, synchronous, L, n_steps, dt, record_every, stop_every, params, keys, out, n_done):
     """Simulate R chains; only arithmetic, no checks (see :func:`simulate_chain`).
@@ -221,49 +282,13 @@ def _simulate_batch(order, synchronous, L, n_steps, dt, record_every, stop_every
             if eps_t > 0.0:
                 _fill_noise(key, n, L, synchronous, bound, zeta)
             # the eps_t == 0 case keeps zeta at 0: it never changes once zero
-            eps_bar = eps_t / sqdt
-            for l in range(L):
-                left = x[l - 1] if l > 0 else 0.0
-                right = x[l + 1] if l < L - 1 else y
-                spring = k * (left - 2.0 * x[l] + right)
-                if order == 0:
-                    z = spring + eps_bar * zeta[l]
-                    # σ(z) without branches (noise makes them unpredictable):
-                    # at most one of the two terms is non-zero since μ→, μ← >= 0
-                    xn[l] = x[l] + dt * (max(z - mu_r, 0.0) + min(z + mu_l, 0.0))
-                elif order == 1:
-                    F = spring - gamma * v[l] + eps_bar * zeta[l]
-                    if v[l] > 0.0:
-                        a = F - mu_r
-                    elif v[l] < 0.0:
-                        a = F + mu_l
-                    elif F > mu_r:
-                        a = F - mu_r
-                    elif F < -mu_l:
-                        a = F + mu_l
-                    else:
-                        a = 0.0
-                    w = v[l] + dt * a
-                    if w * v[l] < 0.0:
-                        w = 0.0
-                    v[l] = w  # v is per block, the force used the old v[l] only
-                    xn[l] = x[l] + dt * w
-                else:
-                    if v[l] == 0.0 and -mu_l <= spring <= mu_r:
-                        w = 0.0
-                    else:
-                        if v[l] > 0.0 or (v[l] == 0.0 and spring > mu_r):
-                            f = mu_r
-                        else:
-                            f = -mu_l
-                        w = v[l] + dt * (spring - f - gamma * v[l])
-                        if w * v[l] < 0.0:
-                            w = 0.0
-                        w += eps_t * sqdt * zeta[l]
-                    v[l] = w
-                    xn[l] = x[l] + dt * w
-            for l in range(L):
-                x[l] = xn[l]
+            if order == 0:
+                _first_order_step(x, xn, zeta, k, y, mu_r, mu_l, eps_t / sqdt, dt)
+            elif order == 1:
+                _second_order_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_t / sqdt, gamma, dt)
+            else:
+                _langevin_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_t * sqdt, gamma, dt)
+            x, xn = xn, x  # the new positions become the current ones
             stop = False
             if stop_rtol > 0.0 and n % stop_every == 0:
                 change = 0.0
@@ -536,9 +561,13 @@ def simulate_chain(order: str = "first", *, L: int = 7, k: float = 1.0, y: float
 
     Examples
     --------
-    >>> run = simulate_chain(mu_right=0.05, mu_left=0.2, eps=0.0, y=10.0)
-    >>> run.final.shape
+    Friction alone leaves the first blocks behind (lazy, concave); noise with
+    μ← > μ→ makes the shallow springs take more (active, convex):
+
+    >>> simulate_chain(mu_right=0.05, mu_left=0.2, eps=0.0).final.shape
     'concave'
+    >>> simulate_chain(mu_right=0.05, mu_left=0.2, eps=0.02, seed=1).final.shape
+    'convex'
     """
     p = validate_chain_parameters(order, L=L, k=k, y=y, mu_right=mu_right, mu_left=mu_left, eps=eps, dt=dt,
                                   t_max=t_max, seed=seed, noise=noise, gamma=gamma, tau=tau,
