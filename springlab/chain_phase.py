@@ -12,8 +12,10 @@ random numbers), which makes neighbouring cells comparable.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -42,8 +44,17 @@ def _axis(axis, name):
     return pname, values
 
 
+def _save_checkpoint(path: Path, fingerprint: str, load_seeds, energy_seeds, done) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, fingerprint=np.array(fingerprint), load_seeds=load_seeds, energy_seeds=energy_seeds, done=done)
+    tmp.replace(path)  # atomic: an interruption leaves the previous checkpoint
+
+
 def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps", np.linspace(0.0, 0.15, 16)),
-                        seeds=10, *, progress: bool | None = None, **chain_parameters) -> PhaseDiagram:
+                        seeds=10, *, progress: bool | None = None, checkpoint=None,
+                        **chain_parameters) -> PhaseDiagram:
     """Final load curves and energies of chains over a grid of two parameters.
 
     Parameters
@@ -56,6 +67,10 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
     progress : bool, optional
         Show a ``tqdm.auto`` progress bar; by default only for sweeps of more
         than 10^9 block-steps (several seconds).
+    checkpoint : path, optional
+        Save finished runs to this ``.npz`` after every chunk of runs, and
+        skip the runs it already holds when called again with the same
+        arguments: an interrupted sweep resumes where it stopped.
     **chain_parameters
         Fixed parameters of :func:`springlab.simulate_chain` (``order``, ``L``,
         ``k``, ``y``, ``mu_left``, ``t_max``, ``noise`` ...); ``record_every``
@@ -116,8 +131,20 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
                 groups[gkey].append((i, j, si, row))
 
     L = next(iter(cells.values()))["L"]
-    load_seeds = np.empty((R, C, S, L + 1))
-    energy_seeds = np.empty((R, C, S))
+    load_seeds = np.full((R, C, S, L + 1), np.nan)
+    energy_seeds = np.full((R, C, S), np.nan)
+    done = np.zeros((R, C, S), dtype=bool)
+    fingerprint = json.dumps([rname, rvals.tolist(), cname, cvals.tolist(), seed_list,
+                              sorted((str(k), repr(v)) for k, v in chain_parameters.items())])
+    if checkpoint is not None:
+        checkpoint = Path(checkpoint)
+        if checkpoint.exists():
+            with np.load(checkpoint, allow_pickle=False) as z:
+                if str(z["fingerprint"]) != fingerprint:
+                    raise ValueError(f"checkpoint {checkpoint} belongs to another diagram; remove it or "
+                                     "pass another path")
+                load_seeds, energy_seeds, done = z["load_seeds"], z["energy_seeds"], z["done"]
+        groups = {g: [r for r in runs if not done[r[0], r[1], r[2]]] for g, runs in groups.items()}
     total_work = sum(g[6] * g[2] * len(runs) for g, runs in groups.items())
     if progress is None:
         progress = total_work > 1e9
@@ -125,10 +152,10 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=R * C * S, desc="chain phase diagram", unit="run")
+        bar = tqdm(total=R * C * S, initial=int(done.sum()), desc="chain phase diagram", unit="run")
     t0 = time.perf_counter()
     for (order, noise, L_, dt, t_max, stop_window, _), runs in groups.items():
-        chunk = _CHUNK if progress else len(runs)
+        chunk = _CHUNK if (progress or checkpoint is not None) else max(1, len(runs))
         for start in range(0, len(runs), chunk):
             part = runs[start:start + chunk]
             params = np.array([r[3] for r in part])
@@ -141,6 +168,9 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
             for n, (i, j, si, _) in enumerate(part):
                 load_seeds[i, j, si] = y[n] - full[n, :-1]
                 energy_seeds[i, j, si] = E[n]
+                done[i, j, si] = True
+            if checkpoint is not None:  # finished runs survive an interruption
+                _save_checkpoint(checkpoint, fingerprint, load_seeds, energy_seeds, done)
             if bar is not None:
                 bar.update(len(part))
     if bar is not None:

@@ -64,3 +64,35 @@ def test_round_trip_through_a_file(tmp_path):
 def test_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         sl.chain_phase_diagram(t_max=1.0, **kwargs) if "t_max" not in kwargs else sl.chain_phase_diagram(**kwargs)
+
+
+def test_checkpoint_resumes_without_rerunning_finished_runs(tmp_path, monkeypatch):
+    from springlab import chain_phase
+
+    kw = dict(rows=("mu_right", [0.0, 0.1, 0.2]), cols=("eps", [0.0, 0.01]), seeds=2, t_max=5.0)
+    full = sl.chain_phase_diagram(**kw)
+    path = tmp_path / "ck.npz"
+    monkeypatch.setattr(chain_phase, "_CHUNK", 4)
+    calls = []
+    real = chain_phase.run_batch
+
+    def interrupted(*args, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(chain_phase, "run_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sl.chain_phase_diagram(checkpoint=path, **kw)
+    monkeypatch.setattr(chain_phase, "run_batch", real)
+    with np.load(path) as z:
+        assert z["done"].sum() == 8  # two chunks of 4 runs were kept
+    counted = []
+    monkeypatch.setattr(chain_phase, "run_batch", lambda *a, **k: counted.append(len(a[5])) or real(*a, **k))
+    resumed = sl.chain_phase_diagram(checkpoint=path, **kw)
+    assert sum(counted) == 12 - 8
+    np.testing.assert_array_equal(resumed.load_seeds, full.load_seeds)
+    np.testing.assert_array_equal(resumed.energy, full.energy)
+    with pytest.raises(ValueError, match="belongs to another diagram"):
+        sl.chain_phase_diagram(checkpoint=path, **dict(kw, seeds=3))

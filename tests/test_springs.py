@@ -236,3 +236,12 @@ def test_cache_works_when_package_directory_is_read_only(tmp_path):
     finally:
         for p in [pkg, *pkg.rglob("*")]:
             p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+def test_docstring_examples():
+    import doctest
+
+    from springlab import chain_theory
+
+    for module in (springs, chain_theory, ref):
+        assert doctest.testmod(module).failed == 0
