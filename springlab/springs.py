@@ -145,7 +145,7 @@ def _gaussian_slow(key, c, i, u):
     return np.nan
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _gaussian(key, counter, bound):
     """springs_reference.gaussian, compiled: same bits, same floats."""
     c = counter
@@ -173,7 +173,16 @@ def _fill_noise(key, step, L, synchronous, bound, zeta):
     else:
         base = _U64(step * L)
         for l in range(L):
-            zeta[l] = _gaussian(key, base + _U64(l), bound)
+            # the ziggurat's fast path, inlined; anything else goes to _gaussian,
+            # which redoes this draw and continues with identical results
+            c = base + _U64(l)
+            h = _random_bits(key, c)
+            i = np.int64(h & _LAYER_MASK)
+            u = 2.0 * (np.float64(np.int64(h >> _S11)) * _TWO_M53) - 1.0
+            z = u * _ZIG_X[i]
+            if not (abs(u) < _ZIG_RATIO[i] and abs(z) <= bound):
+                z = _gaussian(key, c, bound)
+            zeta[l] = z
 
 
 @njit(cache=True, inline="always")
