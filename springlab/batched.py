@@ -1,0 +1,294 @@
+"""Training many MLPs at once as one batched model (the fast path of small-batch sweeps).
+
+A phase diagram trains hundreds of small, identical-architecture networks
+that differ only in their nonlinearity α, dropout rate, learning rate, data
+noise and seed. At small batch sizes one such network cannot keep two CPU
+cores busy (each step is a chain of tiny matrix products dominated by
+per-call overhead), but ``G`` of them stacked along a leading axis can:
+:func:`train_batched` stacks the parameters of ``G`` :class:`~springlab.networks.MLP`
+instances (``torch.func.stack_module_state``), runs one model's forward pass
+under ``torch.func.vmap`` (batched matrix products), and takes all ``G``
+Adam steps with a handful of tensor operations.
+
+It is the same training as :func:`springlab.training.train` (the readable
+reference, one model at a time), step for step:
+
+* every model draws from its own ``torch.Generator`` seeded with its seed,
+  in the order ``train`` draws from the global one (per epoch the shuffling
+  permutation; per step input noise, label resets and labels, then one
+  dropout mask per hidden layer), so a model sees the same batches, noise
+  and masks in both paths;
+* dropout masks are drawn by hand (per-model rates: vmap cannot vary the
+  ``p`` of an ``nn.Dropout``), exactly as ATen draws them
+  (``bernoulli_(1 - p) / (1 - p)``);
+* BatchNorm is ``F.batch_norm`` inside vmap on stacked running
+  statistics, which it updates in place as ``nn.BatchNorm1d`` does;
+* Adam is written out elementwise with a per-model learning rate, with the
+  arithmetic of ``torch.optim.Adam`` (single-tensor path);
+* a model whose epoch loss falls below ``stop_loss`` (or is not finite) is
+  frozen there: its state is taken out at that epoch, as ``train`` stops.
+
+The final measurements (load curves of training and test data, accuracies)
+are made by ``train``'s own functions on ordinary modules loaded with the
+trained state. In float64 both paths agree to rounding (``tests/test_sweep.py``);
+in float32 they drift apart slowly through Adam's division by near-zero
+second moments, like any two float32 runs with differently ordered sums.
+"""
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .networks import MLP
+from .separation import load_curves
+from .training import OPTIMIZERS, TrainRun, _evaluate
+
+__all__ = ["train_batched", "can_batch"]
+
+_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam defaults
+
+
+def can_batch(models: Sequence[nn.Module]) -> bool:
+    """Whether :func:`train_batched` can stack these models (same-shape MLPs with BatchNorm or no norm)."""
+    if not models or not all(isinstance(m, MLP) for m in models):
+        return False
+    a = models[0]
+    return all((m.in_dim, m.width, m.depth, m.norm, m.n_out) == (a.in_dim, a.width, a.depth, a.norm, a.n_out)
+               and m.norm in ("batch", "none") for m in models)
+
+
+def _per_model(name: str, value, G: int) -> list:
+    if np.ndim(value) == 0:
+        return [value] * G
+    value = list(value)
+    if len(value) != G:
+        raise ValueError(f"{name} must be a scalar or have one value per model ({G}); got {len(value)}")
+    return value
+
+
+def _forward_one(p: dict, buf: dict, x: torch.Tensor, alpha: torch.Tensor, masks: list, depth: int, norm: str,
+                 momentum: float, eps: float) -> torch.Tensor:
+    """One model's training-mode forward pass (vmapped over models); updates BatchNorm's running statistics."""
+
+    def normalise(prefix, h):
+        if norm == "none":
+            return h
+        return F.batch_norm(h, buf[prefix + ".running_mean"], buf[prefix + ".running_var"],
+                            p[prefix + ".weight"], p[prefix + ".bias"], True, momentum, eps)
+
+    h = normalise("input_norm", x)
+    for i in range(depth):
+        h = F.linear(h, p[f"hidden.{i}.linear.weight"], p[f"hidden.{i}.linear.bias"])
+        h = normalise(f"hidden.{i}.norm", h)
+        h = torch.maximum(h, h * alpha)  # LeakyReLU(α) with a per-model α ≤ 1: the same values
+        if masks:
+            h = h * masks[i]
+    return F.linear(h, p["head.weight"], p["head.bias"])
+
+
+def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 2560, epochs: int = 100,
+                  optimizer: str = "adam", data_noise=0.0, seed=0, stop_loss: float = 1e-4, kind: str = "D",
+                  progress: bool = False) -> list[TrainRun]:
+    """Train ``G`` MLPs of one architecture together; same results as :func:`~springlab.training.train`.
+
+    Parameters
+    ----------
+    models : sequence of MLP, length G
+        Same ``in_dim``, ``width``, ``depth``, ``norm`` ("batch" or "none")
+        and ``n_out``; ``alpha`` and ``dropout`` may differ. Left untouched:
+        the trained states are loaded into copies.
+    data : Dataset
+        Classification data (:func:`springlab.load_dataset`).
+    lr, data_noise, seed : scalar or sequence of G values
+        Per model, as in :func:`~springlab.training.train`.
+    batch_size, epochs, optimizer, stop_loss, kind
+        Shared by all models, as in :func:`~springlab.training.train`
+        (``optimizer`` "adam" or plain "sgd"; no weight decay or momentum).
+    progress : bool, default False
+        A tqdm bar over epochs.
+
+    Returns
+    -------
+    list of TrainRun, length G
+        Each as ``train(models[g], data, ..., seed=seed[g])`` would return
+        it (``seconds`` is the group's wall time divided by G).
+    """
+    t0 = time.perf_counter()
+    models = list(models)
+    G = len(models)
+    if not can_batch(models):
+        raise ValueError("models must be a non-empty sequence of MLPs with equal in_dim, width, depth, n_out "
+                         "and norm 'batch' or 'none'")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
+    if getattr(data, "task", "classification") != "classification":
+        raise ValueError("train_batched supports classification data only; use train() for regression")
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}")
+    if not (isinstance(epochs, int) and epochs >= 1):
+        raise ValueError(f"epochs must be an int >= 1; got {epochs!r}")
+    lrs = [float(v) for v in _per_model("lr", lr, G)]
+    noises = [float(v) for v in _per_model("data_noise", data_noise, G)]
+    seeds = [int(v) for v in _per_model("seed", seed, G)]
+    if any(not v > 0 for v in lrs):
+        raise ValueError(f"lr must be > 0; got {lrs}")
+    if any(not 0.0 <= v <= 1.0 for v in noises):
+        raise ValueError(f"data_noise must be in [0, 1]; got {noises}")
+
+    ref = models[0]
+    depth, width, norm = ref.depth, ref.width, ref.norm
+    dtype = ref.head.weight.dtype
+    dev = ref.head.weight.device
+    x = data.x_train.to(dev, torch.float32)  # train() feeds float32 inputs; the model casts if it wants
+    y = data.y_train.to(dev)
+    n, K = x.shape[0], int(data.n_classes)
+    x_std = float(x.std()) if any(noises) else 0.0
+    full = batch_size >= n
+
+    params, buffers = torch.func.stack_module_state(models)
+    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    buffers = {k: v.clone() for k, v in buffers.items()}
+    names = list(params)
+    plist = [params[k] for k in names]
+    lr_t = torch.tensor(lrs, dtype=dtype, device=dev)
+    alpha_t = torch.tensor([float(m.alpha) for m in models], dtype=dtype, device=dev)
+    drops = [float(m.dropout) for m in models]
+    gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds]
+    momentum, bn_eps = 0.1, 1e-5
+    if norm == "batch":
+        bn = ref.input_norm
+        momentum, bn_eps = bn.momentum, bn.eps
+    norm_prefixes = ["input_norm"] + [f"hidden.{i}.norm" for i in range(depth)] if norm == "batch" else []
+    exp_avg = [torch.zeros_like(p) for p in plist]
+    exp_avg_sq = [torch.zeros_like(p) for p in plist]
+
+    def shaped(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return t.view(G, *([1] * (like.dim() - 1)))
+
+    def fwd(p, buf, xb, alpha, masks):
+        return _forward_one(p, buf, xb, alpha, masks, depth, norm, momentum, bn_eps)
+
+    batched_forward = torch.func.vmap(fwd, in_dims=(0, 0, 0, 0, 0))
+
+    final_state: list[dict | None] = [None] * G
+    epochs_run = [epochs] * G
+    stopped = [False] * G
+    losses: list[torch.Tensor] = []
+    done = np.zeros(G, dtype=bool)
+
+    def take_state(g: int) -> dict:
+        state = {k: v[g].detach().clone() for k, v in params.items()}
+        state.update({k: v[g].clone() for k, v in buffers.items()})
+        return state
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(range(1, epochs + 1), disable=not progress, desc=f"train ×{G}", leave=False)
+    t_step = 0
+    for epoch in bar:
+        orders = None if full else [torch.randperm(n, generator=g, device=dev) for g in gens]
+        epoch_loss = torch.zeros(G, device=dev)  # float32, as in train()
+        for start in range(0, n, batch_size):
+            B = min(batch_size, n - start)
+            if full:
+                xs, ys = [x] * G, [y] * G
+            else:
+                idx = [o[start:start + batch_size] for o in orders]
+                xs, ys = [x[i] for i in idx], [y[i] for i in idx]
+            for g in range(G):
+                p_noise = noises[g]
+                if p_noise > 0:
+                    gen = gens[g]
+                    xs[g] = xs[g] + (p_noise * x_std) * torch.randn(xs[g].shape, generator=gen, device=dev)
+                    reset = torch.rand(B, generator=gen, device=dev) < p_noise
+                    ys[g] = torch.where(reset, torch.randint(0, K, (B,), generator=gen, device=dev), ys[g])
+            masks: list = []
+            if any(d > 0 for d in drops):
+                per_model = [[None] * depth for _ in range(G)]
+                for g in range(G):
+                    if drops[g] > 0:  # same draws and order as nn.Dropout in train()
+                        for i in range(depth):
+                            per_model[g][i] = torch.empty(B, width, dtype=dtype, device=dev).bernoulli_(
+                                1 - drops[g], generator=gens[g]).div_(1 - drops[g])
+                ones = torch.ones(B, width, dtype=dtype, device=dev)
+                masks = [torch.stack([per_model[g][i] if per_model[g][i] is not None else ones for g in range(G)])
+                         for i in range(depth)]
+            xb = torch.stack(xs).to(dtype)
+            yb = torch.stack(ys)
+            out = batched_forward(params, buffers, xb, alpha_t, masks)  # stacked running stats updated in place
+            loss = F.cross_entropy(out.reshape(G * B, -1), yb.reshape(-1), reduction="none").view(G, B).mean(1)
+            grads = torch.autograd.grad(loss.sum(), plist)
+            t_step += 1
+            with torch.no_grad():
+                if optimizer == "adam":
+                    bc1 = 1 - _BETA1 ** t_step
+                    bc2_sqrt = (1 - _BETA2 ** t_step) ** 0.5
+                    for p, gr, m, v in zip(plist, grads, exp_avg, exp_avg_sq):
+                        m.lerp_(gr, 1 - _BETA1)
+                        v.mul_(_BETA2).addcmul_(gr, gr, value=1 - _BETA2)
+                        denom = (v.sqrt() / bc2_sqrt).add_(_EPS)
+                        p.sub_(shaped(lr_t / bc1, p) * (m / denom))
+                else:
+                    for p, gr in zip(plist, grads):
+                        p.sub_(shaped(lr_t, p) * gr)
+                for prefix in norm_prefixes:
+                    buffers[prefix + ".num_batches_tracked"].add_(1)
+                epoch_loss += loss.detach() * B  # float32 accumulator, as in train()
+        epoch_loss = epoch_loss / n
+        losses.append(epoch_loss)
+        values = epoch_loss.double().cpu().numpy()
+        for g in np.flatnonzero(~done):
+            if not np.isfinite(values[g]) or values[g] < stop_loss:
+                stopped[g] = bool(np.isfinite(values[g]))
+                epochs_run[g] = epoch
+                final_state[g] = take_state(g)
+                done[g] = True
+        if done.all():
+            break
+    bar.close()
+    for g in np.flatnonzero(~done):
+        final_state[g] = take_state(g)
+    loss_hist = torch.stack(losses).double().cpu().numpy()  # (epochs, G)
+    seconds = (time.perf_counter() - t0) / G
+
+    runs = []
+    x_test, y_test = data.x_test.to(dev, torch.float32), data.y_test.to(dev)
+    for g, m in enumerate(models):
+        model = _clone_like(m)
+        model.load_state_dict(final_state[g])
+        runs.append(_measure(model, x, y, x_test, y_test, K, kind, epochs_run[g], stopped[g],
+                             loss_hist[:epochs_run[g], g],
+                             dict(lr=lrs[g], batch_size=batch_size, epochs=epochs, optimizer=optimizer,
+                                  data_noise=noises[g], seed=seeds[g], record_every=None, stop_loss=stop_loss,
+                                  kind=kind, device=str(dev), weight_decay=0.0, momentum=0.0,
+                                  model=repr(model).splitlines()[0], dropout=model.dropout, alpha=model.alpha,
+                                  data=getattr(data, "name", None), torch=torch.__version__, batched=G),
+                             seconds))
+    return runs
+
+
+def _clone_like(m: MLP) -> MLP:
+    """A fresh MLP of the same class and settings (the state is loaded afterwards)."""
+    import copy
+
+    return copy.deepcopy(m)
+
+
+def _measure(model, x, y, x_test, y_test, K, kind, epoch, stopped, loss, settings, seconds) -> TrainRun:
+    """The end of :func:`springlab.training.train`: final curves and accuracies, by its own functions."""
+    kinds = (kind,)
+    lc = next(iter(load_curves(model, x, y, kinds=kinds, n_classes=K).values())).values
+    lt = next(iter(load_curves(model, x_test, y_test, kinds=kinds, n_classes=K).values())).values
+    acc, _ = _evaluate(model, x_test, y_test, True)
+    train_acc, _ = _evaluate(model, x, y, True)
+    test_acc, test_loss = _evaluate(model, x_test, y_test, True)
+    model.train()
+    return TrainRun(load=lc[None], load_test=lt[None], epochs_recorded=np.array([epoch], dtype=np.int64),
+                    test_accuracy_recorded=np.array([acc]), loss=np.asarray(loss, dtype=np.float64),
+                    test_accuracy=test_acc, train_accuracy=train_acc, test_loss=test_loss, epochs_run=epoch,
+                    stopped_early=stopped, seconds=seconds, settings=settings)

