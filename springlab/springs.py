@@ -188,11 +188,8 @@ def _fill_noise(key, step, L, synchronous, bound, zeta):
 @njit(cache=True, inline="always")
 def _first_order_step(x, xn, zeta, k, y, mu_r, mu_l, eps_bar, dt):
     """Eq. 5–6 (springs_reference.first_order_step): xn = x + dt σ(k Lx + ε̄ ζ), Jacobi."""
-    L = x.size
-    for l in range(L):
-        left = x[l - 1] if l > 0 else 0.0
-        right = x[l + 1] if l < L - 1 else y
-        z = k * (left - 2.0 * x[l] + right) + eps_bar * zeta[l]
+    for l in range(1, x.size - 1):  # x[0] = 0 and x[L+1] = y are the walls
+        z = k * (x[l - 1] - 2.0 * x[l] + x[l + 1]) + eps_bar * zeta[l - 1]
         # σ(z) without branches (noise makes them unpredictable):
         # at most one of the two terms is non-zero since μ→, μ← >= 0
         xn[l] = x[l] + dt * (max(z - mu_r, 0.0) + min(z + mu_l, 0.0))
@@ -201,11 +198,8 @@ def _first_order_step(x, xn, zeta, k, y, mu_r, mu_l, eps_bar, dt):
 @njit(cache=True, inline="always")
 def _second_order_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_bar, gamma, dt):
     """Eq. 10–11 (springs_reference.second_order_step); updates v in place, writes xn."""
-    L = x.size
-    for l in range(L):
-        left = x[l - 1] if l > 0 else 0.0
-        right = x[l + 1] if l < L - 1 else y
-        F = k * (left - 2.0 * x[l] + right) - gamma * v[l] + eps_bar * zeta[l]
+    for l in range(1, x.size - 1):
+        F = k * (x[l - 1] - 2.0 * x[l] + x[l + 1]) - gamma * v[l] + eps_bar * zeta[l - 1]
         if v[l] > 0.0:
             a = F - mu_r
         elif v[l] < 0.0:
@@ -226,11 +220,8 @@ def _second_order_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_bar, gamma, dt):
 @njit(cache=True, inline="always")
 def _langevin_step(x, xn, v, zeta, k, y, mu_r, mu_l, noise_scale, gamma, dt):
     """Eq. 12–13 (springs_reference.langevin_step); ``noise_scale = ε(t) √dt``."""
-    L = x.size
-    for l in range(L):
-        left = x[l - 1] if l > 0 else 0.0
-        right = x[l + 1] if l < L - 1 else y
-        spring = k * (left - 2.0 * x[l] + right)
+    for l in range(1, x.size - 1):
+        spring = k * (x[l - 1] - 2.0 * x[l] + x[l + 1])
         if v[l] == 0.0 and -mu_l <= spring <= mu_r:
             w = 0.0  # static friction, judged without noise
         else:
@@ -241,7 +232,7 @@ def _langevin_step(x, xn, v, zeta, k, y, mu_r, mu_l, noise_scale, gamma, dt):
             w = v[l] + dt * (spring - f - gamma * v[l])
             if w * v[l] < 0.0:
                 w = 0.0
-            w += noise_scale * zeta[l]
+            w += noise_scale * zeta[l - 1]
         v[l] = w
         xn[l] = x[l] + dt * w
 
@@ -277,10 +268,13 @@ def _simulate_batch(order, synchronous, L, n_steps, dt, record_every, stop_every
         k, y, mu_r, mu_l = params[r, 0], params[r, 1], params[r, 2], params[r, 3]
         eps, gamma, tau, bound, stop_rtol = params[r, 4], params[r, 5], params[r, 6], params[r, 7], params[r, 8]
         key = keys[r]
-        x = np.zeros(L)
-        xn = np.zeros(L)
-        v = np.zeros(L)
-        last = np.zeros(L)
+        # positions padded with the walls: x[0] = 0, x[1..L] the blocks, x[L+1] = y
+        x = np.zeros(L + 2)
+        xn = np.zeros(L + 2)
+        x[L + 1] = y
+        xn[L + 1] = y
+        v = np.zeros(L + 2)
+        last = np.zeros(L + 2)
         zeta = np.zeros(L)
         for l in range(L):
             out[r, 0, l] = 0.0
@@ -302,20 +296,20 @@ def _simulate_batch(order, synchronous, L, n_steps, dt, record_every, stop_every
             if stop_rtol > 0.0 and n % stop_every == 0:
                 change = 0.0
                 scale = 1e-300
-                for l in range(L):
+                for l in range(1, L + 1):
                     change = max(change, abs(x[l] - last[l]))
                     scale = max(scale, abs(x[l]))
                     last[l] = x[l]
                 stop = change <= stop_rtol * scale
             if n % record_every == 0 or n == n_steps or stop:
                 for l in range(L):
-                    out[r, rec, l] = x[l]
+                    out[r, rec, l] = x[l + 1]
                 rec += 1
             if stop:
                 n_done[r] = n
                 while rec < n_rec:
                     for l in range(L):
-                        out[r, rec, l] = x[l]
+                        out[r, rec, l] = x[l + 1]
                     rec += 1
                 break
 
