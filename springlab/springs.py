@@ -88,6 +88,9 @@ __all__ = [
     "NOISES",
     "max_stable_dt",
     "validate_chain_parameters",
+    "simulate_chain_reference",
+    "run_batch",
+    "PARAMS",
 ]
 
 ORDERS = ("first", "second", "langevin")
