@@ -307,18 +307,48 @@ def test_feedback_explains_the_mistake(graded):
     assert "did you use mu_right on both sides?" in html
 
 
-def test_exercise_D_agrees_with_springlab():
-    """The convention taught in problem set 4 is the package's (SPEC §3.2), once springlab.separation exists."""
-    try:
-        from springlab import separation
-    except (ImportError, AttributeError):
-        pytest.skip("springlab.separation not available yet")
-    nb = nbformat.read(str(SOURCE / "ps4_data_separation" / notebook_name("ps4_data_separation")), as_version=4)
-    namespace = {"np": np}
-    for gid in ("scatter_traces", "separation_D"):
+def solution_namespace(assignment: str, grade_ids: list[str], **names) -> dict:
+    """Run the given solution cells of a source notebook; return their namespace."""
+    nb = nbformat.read(str(SOURCE / assignment / notebook_name(assignment)), as_version=4)
+    namespace = {"np": np, **names}
+    for gid in grade_ids:
         (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid]
         exec(cell.source, namespace)
+    return namespace
+
+
+def springlab_or_skip(name: str):
+    import springlab
+
+    try:
+        return getattr(springlab, name)
+    except (ImportError, AttributeError):
+        pytest.skip(f"springlab.{name} not available yet")
+
+
+def test_exercises_agree_with_springlab_chains():
+    """What problem sets 1-3 teach is what the package computes (SPEC §2)."""
+    from scipy.stats import norm
+
+    sigma, equilibrium, mu_eff = (springlab_or_skip(n) for n in ("friction_activation", "equilibrium",
+                                                                  "effective_friction"))
+    ns = solution_namespace("ps1_friction_step", ["friction_activation"])
+    z = np.linspace(-1, 1, 201)
+    for mr, ml in [(0.1, 0.2), (0.04, 0.12), (0.0, 0.1)]:
+        np.testing.assert_allclose(ns["friction_activation"](z, mr, ml), sigma(z, mr, ml))
+    ns = solution_namespace("ps2_equilibrium", ["equilibrium"])
+    for L, k, y, mu in [(7, 1.0, 3.0, 0.1), (4, 2.0, 1.0, 0.05)]:
+        np.testing.assert_allclose(ns["equilibrium"](L, k, y, mu), equilibrium(L, k, y, mu))
+    ns = solution_namespace("ps3_effective_friction", ["effective_friction_exact"], norm=norm)
+    for f, e, mr, ml in [(0.04, 0.3, 0.04, 0.12), (0.3, 0.05, 0.1, 0.2), (0.0, 2.0, 0.0, 0.1)]:
+        np.testing.assert_allclose(ns["effective_friction_exact"](f, e, mr, ml), mu_eff(f, e, mr, ml), rtol=1e-6)
+
+
+def test_exercise_D_agrees_with_springlab():
+    """The convention taught in problem set 4 is the package's (SPEC §3.2)."""
+    separation = springlab_or_skip("separation")
+    ns = solution_namespace("ps4_data_separation", ["scatter_traces", "separation_D"])
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(4), [20, 30, 40, 50])
     X = rng.normal(size=(len(labels), 6)) + rng.normal(size=(4, 6))[labels]
-    assert np.isclose(namespace["separation_D"](X, labels), separation(X, labels, kind="D"), rtol=1e-6)
+    assert np.isclose(ns["separation_D"](X, labels), separation(X, labels, kind="D"), rtol=1e-6)
