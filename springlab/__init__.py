@@ -37,6 +37,7 @@ _LAZY: dict[str, str] = {
     "moving_blocks": "chain_theory",
     "delta_d_star": "chain_theory",
     "elastic_energy": "chain_theory",
+    "simulate_chain_reference": "springs",
     "chain_phase_diagram": "chain_phase",
     # networks
     "load_dataset": "datasets",
