@@ -352,3 +352,25 @@ def test_exercise_D_agrees_with_springlab():
     labels = np.repeat(np.arange(4), [20, 30, 40, 50])
     X = rng.normal(size=(len(labels), 6)) + rng.normal(size=(4, 6))[labels]
     assert np.isclose(ns["separation_D"](X, labels), separation(X, labels, kind="D"), rtol=1e-6)
+
+
+def test_notebook_tool_cleans_volatile_metadata(tmp_path):
+    """tools/notebooks.py: execute keeps outputs and drops widget state and timings."""
+    spec = importlib.util.spec_from_file_location("notebooks_tool", ROOT / "tools" / "notebooks.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nb.metadata["kernelspec"] = {"name": "some-other-kernel", "display_name": "x", "language": "python"}
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, str(path))
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "notebooks.py"), "execute", str(path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = nbformat.read(str(path), as_version=4)
+    assert "widgets" not in out.metadata and out.metadata.kernelspec["name"] == "python3"
+    (cell,) = out.cells
+    assert cell.outputs[0]["text"] == "42\n" and "execution" not in cell.metadata
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00"}
+    tool.clean(out)
+    assert "execution" not in cell.metadata and cell.outputs
