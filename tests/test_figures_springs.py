@@ -87,3 +87,11 @@ def test_fig5b_linear_without_noise_convex_with_noise():
 def test_unknown_figure():
     with pytest.raises(ValueError, match="name must be one of"):
         figs.phase_figure("fig99")
+
+
+@pytest.mark.parametrize("name, mu_left", [("fig3", 0.2), ("fig_s13", 0.12), ("fig_s14", 0.016)])
+def test_paper_size_phase_figures_make_the_same_claims(name, mu_left):
+    # 16 x 16 cells x 10 seeds, the paper's t; a few seconds each on two cores
+    pd = figs.phase_figure(name)
+    assert pd.load.shape == (16, 16, 8) and pd.load_seeds.shape[2] == 10
+    check_phase_claims(pd, mu_left=mu_left)
