@@ -56,6 +56,10 @@ _LAZY: dict[str, str] = {
     "train": "training",
     "TrainRun": "training",
     "dnn_phase_diagram": "sweep",
+    "plot_curvature_accuracy": "sweep",
+    "train_batched": "batched",
+    "RunStore": "sweep_store",
+    "load_result": "reproduce",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -1,0 +1,321 @@
+"""``python -m springlab reproduce FIGURE... [--quick] [--out DIR]``: the paper's figures, recomputed.
+
+Every figure of the paper the course uses has an entry in :data:`FIGURES`.
+Fig. 1 (the network phase diagrams, four panels) is computed here with
+:func:`springlab.sweep.dnn_phase_diagram`; the spring figures come from
+:mod:`springlab.figures.springs` and the other network figures from
+:mod:`springlab.figures.networks` (a function ``figX`` that computes and a
+``draw_figX`` that draws). Each figure is written into ``--out`` (default
+``./reproduce``) as a PNG, and its data as ``.npz`` when it is a phase
+diagram.
+
+Scale: by default the paper's (Fig. 1: 6 α × the panel's knob values × 10
+seeds, 100 epochs, 200 for panel b); ``--quick`` a small version for a
+first look (minutes on two cores); ``--seeds N`` keeps the paper's grid
+with fewer seeds (recorded in the file's metadata as reduced). Finished
+training runs are kept in a resumable store (:mod:`springlab.sweep_store`):
+interrupt at will and run the same command again. ``--scheduler ADDRESS``
+runs the sweeps on a Dask cluster.
+
+Shipped results: ``--ship`` also writes the Fig. 1 panels into the
+package's ``results`` folder, from where :func:`load_result` reads them for
+the lessons (each file records its configuration, seeds, versions and this
+command).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["FIGURES", "FIG1_PANELS", "fig1_panel", "draw_fig1", "load_result", "RESULTS_DIR", "main"]
+
+#: Where shipped results live (package data).
+RESULTS_DIR = Path(__file__).with_name("results")
+
+
+@dataclass(frozen=True)
+class Fig1Panel:
+    """One panel of Fig. 1 (SPEC §3.4): the knob, its values noisiest first, and the epochs."""
+
+    title: str
+    knob: str
+    values: tuple
+    epochs: int = 100
+    quick_values: tuple = ()
+    quick_epochs: int = 40
+    fixed: dict = field(default_factory=dict)
+
+
+#: Fig. 1's four panels; columns go from most noise (left) to least, as in the paper.
+FIG1_PANELS: dict[str, Fig1Panel] = {
+    "fig1a": Fig1Panel("Fig. 1a: data noise", "data_noise", tuple(np.round(np.arange(8, -1, -1) * 0.1, 2)),
+                       quick_values=(0.8, 0.4, 0.0)),
+    "fig1b": Fig1Panel("Fig. 1b: learning rate (200 epochs)", "lr",
+                       (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 5e-3, 2e-3, 1e-3, 5e-4, 2e-4, 1e-4), epochs=200,
+                       quick_values=(0.1, 1e-2, 1e-3, 1e-4), quick_epochs=80),
+    "fig1c": Fig1Panel("Fig. 1c: dropout", "dropout", tuple(np.round(np.arange(15, -1, -1) * 0.02, 2)),
+                       quick_values=(0.3, 0.1, 0.0)),
+    "fig1d": Fig1Panel("Fig. 1d: batch size", "batch_size", (5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560),
+                       quick_values=(20, 160, 2560), quick_epochs=20),
+}
+QUICK_ALPHAS = (0.0, 0.4, 1.0)
+PAPER_SEEDS = 10
+QUICK_SEEDS = 2
+
+
+def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, progress: bool = True, store=None,
+               client=None, command: str | None = None):
+    """Compute one panel of Fig. 1 (``"fig1a"`` … ``"fig1d"``) as a :class:`~springlab.phase.PhaseDiagram`.
+
+    Parameters
+    ----------
+    quick : bool
+        3 α × 3–4 knob values × 2 seeds with fewer epochs, instead of the paper's grid.
+    seeds : int, optional
+        Seeds ``0 .. seeds-1`` (paper: 10); fewer is recorded as reduced.
+    store, client, progress
+        Passed to :func:`springlab.sweep.dnn_phase_diagram`.
+    """
+    from .sweep import FIG1_ALPHAS, dnn_phase_diagram
+
+    if name not in FIG1_PANELS:
+        raise ValueError(f"name must be one of {list(FIG1_PANELS)}; got {name!r}")
+    p = FIG1_PANELS[name]
+    n_seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else PAPER_SEEDS)
+    if not (isinstance(n_seeds, int) and n_seeds >= 1):
+        raise ValueError(f"seeds must be an int >= 1; got {seeds!r}")
+    scale = "quick" if quick else ("paper" if n_seeds >= PAPER_SEEDS else "reduced")
+    note = {"paper": None, "quick": "quick scale: reduced grid, seeds and epochs (not the paper's)",
+            "reduced": f"reduced: {n_seeds} seeds instead of the paper's {PAPER_SEEDS}; grid and epochs as in the paper"}
+    pd = dnn_phase_diagram(alpha=QUICK_ALPHAS if quick else FIG1_ALPHAS,
+                           knob=(p.knob, p.quick_values if quick else p.values), seeds=n_seeds,
+                           epochs=p.quick_epochs if quick else p.epochs, progress=progress, store=store,
+                           client=client, command=command, note=note[scale], **p.fixed)
+    pd.metadata.update(figure=name, title=p.title, scale=scale)
+    return pd
+
+
+def draw_fig1(panels: dict):
+    """Fig. 1 as in the paper: one phase diagram per panel, then curvature against test accuracy.
+
+    Parameters
+    ----------
+    panels : dict name -> PhaseDiagram
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .sweep import plot_curvature_accuracy
+
+    n = len(panels)
+    widths = [max(3.0, 0.45 * pd.cols[1].size + 1.5) for pd in panels.values()] + [4.0]
+    fig, axes = plt.subplots(1, n + 1, figsize=(sum(widths), 3.6), gridspec_kw=dict(width_ratios=widths))
+    for ax, (name, pd) in zip(axes, panels.items()):
+        pd.plot(ax=ax, title=pd.metadata.get("title", name))
+    plot_curvature_accuracy(list(panels.values()), ax=axes[-1], labels=[pd.cols[0] for pd in panels.values()])
+    axes[-1].set_title("accuracy vs curvature")
+    fig.tight_layout()
+    return fig
+
+
+def _draw_panel(pd):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(0.5 * pd.cols[1].size + 2.0, 3.8))
+    pd.plot(ax=ax, title=pd.metadata.get("title"))
+    fig.tight_layout()
+    return fig
+
+
+def load_result(name: str):
+    """A shipped paper-scale (or plainly marked reduced) result, e.g. ``load_result("fig1c")``.
+
+    Returns
+    -------
+    PhaseDiagram
+        Its ``metadata`` says how it was made (command, seeds, versions, scale).
+    """
+    from .phase import PhaseDiagram
+
+    path = RESULTS_DIR / f"{name}.npz"
+    if not path.is_file():
+        have = sorted(p.stem for p in RESULTS_DIR.glob("*.npz"))
+        raise ValueError(f"no shipped result {name!r}; available: {have}")
+    return PhaseDiagram.load_file(path)
+
+
+# -- the registry ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the paper: parts computed by ``module.function`` and drawn by ``module.draw_*``."""
+
+    name: str
+    title: str
+    parts: tuple  # ((module, function), ...)
+
+
+FIGURES: dict[str, Figure] = {
+    **{k: Figure(k, p.title, (("springlab.reproduce", k),)) for k, p in FIG1_PANELS.items()},
+    "fig3": Figure("fig3", "Fig. 3: first-order chain phase diagram", (("springlab.figures.springs", "fig3"),)),
+    "fig4": Figure("fig4", "Fig. 4: load-curve trajectories of networks (left) and chains (right)",
+                   (("springlab.figures.networks", "fig4_left"), ("springlab.figures.springs", "fig4_right"))),
+    "fig5": Figure("fig5", "Fig. 5: deep linear network (a) and the frictionless-right chain (b)",
+                   (("springlab.figures.networks", "fig5a"), ("springlab.figures.springs", "fig5b"))),
+    "figS2": Figure("figS2", "Fig. S2: constant-shape CNN with dropout switched on mid-training",
+                    (("springlab.figures.networks", "fig_s2"),)),
+    "figS4": Figure("figS4", "Fig. S4: wide MLP on 28×28 MNIST, three learning rates",
+                    (("springlab.figures.networks", "fig_s4"),)),
+    "figS12": Figure("figS12", "Fig. S12: regression on Diabetes", (("springlab.figures.networks", "fig_s12"),)),
+    "figS13": Figure("figS13", "Fig. S13: second-order chain phase diagram", (("springlab.figures.springs", "fig_s13"),)),
+    "figS14": Figure("figS14", "Fig. S14: Langevin chain phase diagram", (("springlab.figures.springs", "fig_s14"),)),
+}
+
+
+def _resolve(module: str, function: str):
+    """(compute, draw) of a figure part, or a string saying why it is unavailable."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        return f"{module} is not available ({exc})"
+    compute = getattr(mod, function, None)
+    if compute is None:
+        return f"{module}.{function} is not defined yet"
+    draw = getattr(mod, f"draw_{function}", None)
+    if draw is None and module == "springlab.figures.springs":
+        draw = getattr(mod, "draw_phase_figure", None)
+    return compute, draw
+
+
+def availability(name: str) -> str | None:
+    """None when every part of figure ``name`` can be computed, else why not."""
+    if name in FIG1_PANELS:
+        return None
+    reasons = [r for r in (_resolve(m, f) for m, f in FIGURES[name].parts) if isinstance(r, str)]
+    return "; ".join(reasons) or None
+
+
+def _call(fn, **kwargs):
+    params = inspect.signature(fn).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return fn(**kwargs)
+    return fn(**{k: v for k, v in kwargs.items() if k in params})
+
+
+def _save_figure(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress: bool, store=None, client=None,
+               ship: bool = False, command: str | None = None) -> list[Path]:
+    """Compute and draw figure ``name`` into folder ``out``; returns the files written."""
+    from .phase import PhaseDiagram
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if name in FIG1_PANELS:
+        pd = fig1_panel(name, quick=quick, seeds=seeds, progress=progress, store=store, client=client,
+                        command=command)
+        written.append(pd.save(out / f"{name}.npz"))
+        written.append(_save_figure(_draw_panel(pd), out / f"{name}.png"))
+        if ship and not quick:
+            written.append(pd.save(RESULTS_DIR / f"{name}.npz"))
+        return written
+    for module, function in FIGURES[name].parts:
+        resolved = _resolve(module, function)
+        if isinstance(resolved, str):
+            raise RuntimeError(f"{name}: {resolved}")
+        compute, draw = resolved
+        data = _call(compute, quick=quick, progress=progress, seeds=seeds) if seeds is not None else \
+            _call(compute, quick=quick, progress=progress)
+        stem = function.replace("_", "") if len(FIGURES[name].parts) > 1 else name
+        if isinstance(data, PhaseDiagram):
+            data.metadata.setdefault("command", command)
+            written.append(data.save(out / f"{stem}.npz"))
+            fig = draw(data, FIGURES[name].title) if draw is not None else _draw_panel(data)
+        else:
+            if draw is None:
+                raise RuntimeError(f"{name}: {module} has no draw_{function}")
+            fig = draw(data)
+        written.append(_save_figure(fig, out / f"{stem}.png"))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="springlab reproduce", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("figures", nargs="*", help="figure names (see --list), 'fig1' for its four panels, or 'all'")
+    parser.add_argument("--list", action="store_true", help="list the figures and whether each is available")
+    parser.add_argument("--quick", action="store_true", help="a small, fast version of each figure")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: paper 10, quick 2)")
+    parser.add_argument("--out", default="reproduce", help="output folder (default ./reproduce)")
+    parser.add_argument("--store", default=None, help="folder of finished runs (default $SPRINGLAB_CACHE or "
+                                                      "~/.cache/springlab/runs)")
+    parser.add_argument("--scheduler", default=None, help="address of a Dask scheduler to run the sweeps on")
+    parser.add_argument("--ship", action="store_true", help="also write Fig. 1 panels into springlab/results")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    if args.seeds is not None and args.seeds < 1:
+        parser.error("--seeds must be >= 1")
+    if args.list:
+        for name, fig in FIGURES.items():
+            why = availability(name)
+            print(f"{name:8s} {fig.title}" + (f"  [unavailable: {why}]" if why else ""))
+        return 0
+    names: list[str] = []
+    lookup = {k.lower(): k for k in FIGURES}
+    for raw in args.figures:
+        key = raw.lower()
+        if key == "all":
+            names.extend(FIGURES)
+        elif key == "fig1":
+            names.extend(FIG1_PANELS)
+        elif key in lookup:
+            names.append(lookup[key])
+        else:
+            parser.error(f"unknown figure {raw!r}; choose from {', '.join(FIGURES)}, fig1, all (see --list)")
+    if not names:
+        parser.error("name at least one figure (or --list)")
+    names = list(dict.fromkeys(names))
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+    command = "python -m springlab reproduce " + " ".join(argv if argv is not None else sys.argv[1:])
+    out = Path(args.out)
+    from tqdm.auto import tqdm
+
+    failures = []
+    panels = {}
+    for name in tqdm(names, desc="figures", disable=args.no_progress):
+        why = availability(name)
+        if why:
+            print(f"{name}: unavailable: {why}", file=sys.stderr)
+            failures.append(name)
+            continue
+        t = time.perf_counter()
+        files = run_figure(name, out, quick=args.quick, seeds=args.seeds, progress=not args.no_progress,
+                           store=args.store, client=client, ship=args.ship, command=command)
+        print(f"{name}: {time.perf_counter() - t:.0f} s -> " + ", ".join(str(f) for f in files))
+        if name in FIG1_PANELS:
+            from .phase import PhaseDiagram
+
+            panels[name] = PhaseDiagram.load_file(out / f"{name}.npz")
+    if len(panels) > 1:
+        path = _save_figure(draw_fig1(panels), out / "fig1.png")
+        print(f"fig1: -> {path}")
+    return 1 if failures else 0
