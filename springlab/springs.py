@@ -282,6 +282,8 @@ def _simulate_batch(order, synchronous, L, n_steps, dt, record_every, stop_every
         for l in range(L):
             out[r, 0, l] = 0.0
         rec = 1
+        next_record = record_every  # countdowns: no integer division in the step loop
+        next_check = stop_every
         n_done[r] = n_steps
         for n in range(1, n_steps + 1):
             eps_t = eps * math.exp(-tau * (n - 1) * dt) if tau > 0.0 else eps
@@ -296,7 +298,8 @@ def _simulate_batch(order, synchronous, L, n_steps, dt, record_every, stop_every
                 _langevin_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_t * sqdt, gamma, dt)
             x, xn = xn, x  # the new positions become the current ones
             stop = False
-            if stop_rtol > 0.0 and n % stop_every == 0:
+            if stop_rtol > 0.0 and n == next_check:
+                next_check += stop_every
                 change = 0.0
                 scale = 1e-300
                 for l in range(1, L + 1):
@@ -304,7 +307,9 @@ def _simulate_batch(order, synchronous, L, n_steps, dt, record_every, stop_every
                     scale = max(scale, abs(x[l]))
                     last[l] = x[l]
                 stop = change <= stop_rtol * scale
-            if n % record_every == 0 or n == n_steps or stop:
+            if n == next_record or n == n_steps or stop:
+                if n == next_record:
+                    next_record += record_every
                 for l in range(L):
                     out[r, rec, l] = x[l + 1]
                 rec += 1
