@@ -19,8 +19,9 @@ makes nbclient crash on ``interact`` (../shared/PITFALLS.md).
 
 *Clean* makes stored notebooks stable under version control and under strict
 nbval: it drops notebook-level ``metadata.widgets``, per-cell execution
-timing (``metadata.execution``) and other volatile cell metadata, and
-normalises the kernelspec to the standard ``python3``; outputs are kept.
+timing (``metadata.execution``) and other volatile cell metadata, merges
+consecutive chunks of one output stream (their split depends on timing),
+and normalises the kernelspec to the standard ``python3``; outputs are kept.
 
 The functions :func:`execute`, :func:`clean` and :func:`strip_outputs` work
 on ``nbformat.NotebookNode`` objects and are reused by
@@ -77,7 +78,21 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             for out in cell.get("outputs", []):
                 # display ids of widget outputs are random; their PNG/text stays
                 out.get("metadata", {}).pop("transient", None)
+            cell.outputs = coalesce_streams(cell.get("outputs", []))
     return nb
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stream outputs of the same stream (how prints are chunked depends on timing)."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None and prev.get("output_type") == "stream"
+                and prev.get("name") == out.get("name")):
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
 
 
 def strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
