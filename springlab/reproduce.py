@@ -71,7 +71,7 @@ QUICK_SEEDS = 2
 
 
 def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, progress: bool = True, store=None,
-               client=None, command: str | None = None):
+               client=None, command: str | None = None, workers: int = 1, threads: int | None = None):
     """Compute one panel of Fig. 1 (``"fig1a"`` … ``"fig1d"``) as a :class:`~springlab.phase.PhaseDiagram`.
 
     Parameters
@@ -80,7 +80,7 @@ def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, prog
         3 α × 3–4 knob values × 2 seeds with fewer epochs, instead of the paper's grid.
     seeds : int, optional
         Seeds ``0 .. seeds-1`` (paper: 10); fewer is recorded as reduced.
-    store, client, progress
+    store, client, progress, workers, threads
         Passed to :func:`springlab.sweep.dnn_phase_diagram`.
     """
     from .sweep import FIG1_ALPHAS, dnn_phase_diagram
@@ -97,7 +97,8 @@ def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, prog
     pd = dnn_phase_diagram(alpha=QUICK_ALPHAS if quick else FIG1_ALPHAS,
                            knob=(p.knob, p.quick_values if quick else p.values), seeds=n_seeds,
                            epochs=p.quick_epochs if quick else p.epochs, progress=progress, store=store,
-                           client=client, command=command, note=note[scale], **p.fixed)
+                           client=client, command=command, note=note[scale], workers=workers, threads=threads,
+                           **p.fixed)
     pd.metadata.update(figure=name, title=p.title, scale=scale)
     return pd
 
@@ -220,7 +221,8 @@ def _save_figure(fig, path: Path) -> Path:
 
 
 def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress: bool, store=None, client=None,
-               ship: bool = False, command: str | None = None) -> list[Path]:
+               ship: bool = False, command: str | None = None, workers: int = 1,
+               threads: int | None = None) -> list[Path]:
     """Compute and draw figure ``name`` into folder ``out``; returns the files written."""
     from .phase import PhaseDiagram
 
@@ -228,7 +230,7 @@ def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress
     written: list[Path] = []
     if name in FIG1_PANELS:
         pd = fig1_panel(name, quick=quick, seeds=seeds, progress=progress, store=store, client=client,
-                        command=command)
+                        command=command, workers=workers, threads=threads)
         written.append(pd.save(out / f"{name}.npz"))
         written.append(_save_figure(_draw_panel(pd), out / f"{name}.png"))
         if ship and not quick:
@@ -265,11 +267,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", default=None, help="folder of finished runs (default $SPRINGLAB_CACHE or "
                                                       "~/.cache/springlab/runs)")
     parser.add_argument("--scheduler", default=None, help="address of a Dask scheduler to run the sweeps on")
+    parser.add_argument("--workers", type=int, default=1, help="local training processes (default 1)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per training process "
+                                                                  "(default: torch's; 1 when --workers > 1)")
     parser.add_argument("--ship", action="store_true", help="also write Fig. 1 panels into springlab/results")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be >= 1")
+    if args.workers < 1 or (args.threads is not None and args.threads < 1):
+        parser.error("--workers and --threads must be >= 1")
     if args.list:
         for name, fig in FIGURES.items():
             why = availability(name)
@@ -309,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         t = time.perf_counter()
         files = run_figure(name, out, quick=args.quick, seeds=args.seeds, progress=not args.no_progress,
-                           store=args.store, client=client, ship=args.ship, command=command)
+                           store=args.store, client=client, ship=args.ship, command=command,
+                           workers=args.workers, threads=args.threads)
         print(f"{name}: {time.perf_counter() - t:.0f} s -> " + ", ".join(str(f) for f in files))
         if name in FIG1_PANELS:
             from .phase import PhaseDiagram

@@ -220,7 +220,7 @@ def _plan(todo: list[dict[str, Any]], strategy: str, max_group: int) -> list[_Ta
 # -- the public sweep ---------------------------------------------------------------------------------
 def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.0, 0.1, 0.2, 0.3)),
                       seeds: int | Sequence[int] = 10, *, strategy: str = "auto", store=None, client=None,
-                      progress: bool = True, max_group: int = 64, threads: int | None = None,
+                      progress: bool = True, max_group: int = 64, threads: int | None = None, workers: int = 1,
                       command: str | None = None, note: str | None = None, **train_parameters) -> PhaseDiagram:
     """Phase diagram of the paper's MLP on MNIST: α (rows) × a knob (columns) × seeds (Fig. 1).
 
@@ -249,6 +249,11 @@ def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.
         Most models trained together by the batched strategy.
     threads : int, optional
         ``torch.set_num_threads`` for every task (Dask workers default to 1).
+        On a shared or busy machine one thread per process is much faster:
+        two-thread OpenMP products stall whenever one thread is descheduled.
+    workers : int, default 1
+        Local processes training in parallel (each with ``threads`` threads,
+        default 1 when ``workers > 1``); ignored with ``client``.
     command : str, optional
         Recorded in the metadata (default: this process's command line).
     note : str, optional
@@ -294,6 +299,8 @@ def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.
         seed_list = [int(s) for s in seeds]
         if not seed_list or any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
             _err("seeds", seeds, "an int >= 1 or a non-empty sequence of distinct ints >= 0")
+    if not (isinstance(workers, int) and workers >= 1):
+        _err("workers", workers, "an int >= 1")
     if not (isinstance(max_group, int) and max_group >= 1):
         _err("max_group", max_group, "an int >= 1")
     unknown = set(train_parameters) - set(_FIXED_DEFAULTS)
@@ -345,9 +352,22 @@ def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.
         bar.update(len(task.configs))
 
     try:
-        if client is None:
+        if client is None and workers == 1:
             for task in tasks:
                 accept(task, _run_task(task.configs, task.strategy, threads))
+        elif client is None:
+            import concurrent.futures as cf
+            import multiprocessing
+
+            with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {pool.submit(_run_task, t.configs, t.strategy, threads or 1): t for t in tasks}
+                try:
+                    for fut in cf.as_completed(futures):
+                        accept(futures[fut], fut.result())
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
         else:
             from distributed import as_completed
 
