@@ -1,0 +1,77 @@
+"""The paper's network claims, on the offline MNIST and Diabetes with fixed seeds (SPEC §3.4–3.5)."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from springlab.figures import networks as fn  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One thread: robust on a shared, oversubscribed machine (see tests/test_training.py)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _close(fig):
+    import matplotlib.pyplot as plt
+
+    assert isinstance(fig, matplotlib.figure.Figure)
+    plt.close(fig)
+
+
+def test_relu_without_noise_concave_with_strong_noise_convex():
+    runs = fn.endpoints()
+    k = {label: run.final.curvature for label, run in runs.items()}
+    assert runs["no noise"].final.shape == "concave" and k["no noise"] > 0.2
+    assert runs["dropout 0.3"].final.shape == "convex" and k["dropout 0.3"] < -0.2
+    assert runs["data noise 0.8"].final.shape == "convex" and k["data noise 0.8"] < -0.2
+    assert runs["no noise"].test_accuracy > 0.9
+    _close(fn.draw_endpoints(runs))
+
+
+def test_fig4_left_three_regimes():
+    runs = fn.fig4_left(quick=True)
+    shapes = [run.final.shape for run in runs.values()]
+    assert shapes == ["concave", "linear", "convex"]
+    for run in runs.values():
+        assert run.load.shape == (16, 8) and run.epochs_recorded[0] == 0
+        assert run.load[-1, -1] < run.load[0, -1] - 1.0  # the last layer separates much better
+    # lazy: the first hidden layer barely learns (here it even loses separation), the last does it all
+    lazy = runs["(b) lazy: lr 1e-4, batch 200"].final
+    assert lazy.d[0] < 0.1 * lazy.d.mean()
+    _close(fn.draw_fig4_left(runs))
+
+
+def test_fig5a_deep_linear_log_separation_falls_linearly_with_depth():
+    runs = fn.fig5a(quick=True)
+    lin = runs["SGD lr 1e-3"].final
+    assert lin.shape == "linear" and np.all(lin.d > 0)
+    # equal shares: each layer's share within 25 % of the mean
+    assert np.all(np.abs(lin.d / lin.d.mean() - 1) < 0.25)
+    _close(fn.draw_fig5a(runs))
+
+
+def test_fig_s12_diabetes_concave_linear_convex():
+    runs = fn.fig_s12()
+    assert [run.final.shape for run in runs.values()] == ["concave", "linear", "convex"]
+    _close(fn.draw_fig_s12(runs))
+
+
+def test_fig_s4_quick_train_and_test_curves_alike():
+    runs = fn.fig_s4(quick=True)
+    for run in runs.values():
+        assert run.final.shape == run.final_test.shape
+        assert abs(run.final.curvature - run.final_test.curvature) < 0.15
+        assert run.test_accuracy > 0.85
+    k = [run.final.curvature for run in runs.values()]
+    assert k[0] > k[1] > k[2]  # larger learning rate: less concave
+    _close(fn.draw_fig_s4(runs))
