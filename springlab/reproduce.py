@@ -70,7 +70,16 @@ PAPER_SEEDS = 10
 QUICK_SEEDS = 2
 
 
-def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, progress: bool = True, store=None,
+def _subsample(values, n: int | None) -> tuple:
+    """``n`` of the values, evenly spaced and keeping both ends (all when ``n`` is None or too large)."""
+    if n is None or n >= len(values):
+        return tuple(values)
+    idx = np.unique(np.round(np.linspace(0, len(values) - 1, n)).astype(int))
+    return tuple(values[i] for i in idx)
+
+
+def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, grid: int | None = None,
+               progress: bool = True, store=None,
                client=None, command: str | None = None, workers: int = 1, threads: int | None = None):
     """Compute one panel of Fig. 1 (``"fig1a"`` … ``"fig1d"``) as a :class:`~springlab.phase.PhaseDiagram`.
 
@@ -80,6 +89,9 @@ def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, prog
         3 α × 3–4 knob values × 2 seeds with fewer epochs, instead of the paper's grid.
     seeds : int, optional
         Seeds ``0 .. seeds-1`` (paper: 10); fewer is recorded as reduced.
+    grid : int, optional
+        Keep only this many of the panel's knob values (both ends kept);
+        recorded as reduced.
     store, client, progress, workers, threads
         Passed to :func:`springlab.sweep.dnn_phase_diagram`.
     """
@@ -91,11 +103,16 @@ def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, prog
     n_seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else PAPER_SEEDS)
     if not (isinstance(n_seeds, int) and n_seeds >= 1):
         raise ValueError(f"seeds must be an int >= 1; got {seeds!r}")
-    scale = "quick" if quick else ("paper" if n_seeds >= PAPER_SEEDS else "reduced")
+    values = p.quick_values if quick else _subsample(p.values, grid)
+    reduced = []
+    if n_seeds < PAPER_SEEDS:
+        reduced.append(f"{n_seeds} seeds instead of the paper's {PAPER_SEEDS}")
+    if len(values) < len(p.values):
+        reduced.append(f"{len(values)} of the paper's {len(p.values)} {p.knob} values")
+    scale = "quick" if quick else ("reduced" if reduced else "paper")
     note = {"paper": None, "quick": "quick scale: reduced grid, seeds and epochs (not the paper's)",
-            "reduced": f"reduced: {n_seeds} seeds instead of the paper's {PAPER_SEEDS}; grid and epochs as in the paper"}
-    pd = dnn_phase_diagram(alpha=QUICK_ALPHAS if quick else FIG1_ALPHAS,
-                           knob=(p.knob, p.quick_values if quick else p.values), seeds=n_seeds,
+            "reduced": "reduced: " + "; ".join(reduced) + "; epochs and everything else as in the paper"}
+    pd = dnn_phase_diagram(alpha=QUICK_ALPHAS if quick else FIG1_ALPHAS, knob=(p.knob, values), seeds=n_seeds,
                            epochs=p.quick_epochs if quick else p.epochs, progress=progress, store=store,
                            client=client, command=command, note=note[scale], workers=workers, threads=threads,
                            **p.fixed)
@@ -221,6 +238,7 @@ def _save_figure(fig, path: Path) -> Path:
 
 
 def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress: bool, store=None, client=None,
+               grid: int | None = None,
                ship: bool = False, command: str | None = None, workers: int = 1,
                threads: int | None = None) -> list[Path]:
     """Compute and draw figure ``name`` into folder ``out``; returns the files written."""
@@ -229,7 +247,7 @@ def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if name in FIG1_PANELS:
-        pd = fig1_panel(name, quick=quick, seeds=seeds, progress=progress, store=store, client=client,
+        pd = fig1_panel(name, quick=quick, seeds=seeds, grid=grid, progress=progress, store=store, client=client,
                         command=command, workers=workers, threads=threads)
         written.append(pd.save(out / f"{name}.npz"))
         written.append(_save_figure(_draw_panel(pd), out / f"{name}.png"))
@@ -267,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", default=None, help="folder of finished runs (default $SPRINGLAB_CACHE or "
                                                       "~/.cache/springlab/runs)")
     parser.add_argument("--scheduler", default=None, help="address of a Dask scheduler to run the sweeps on")
+    parser.add_argument("--grid", type=int, default=None, help="Fig. 1: keep this many knob values per panel "
+                                                               "(ends kept; recorded as reduced)")
     parser.add_argument("--workers", type=int, default=1, help="local training processes (default 1)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per training process "
                                                                   "(default: torch's; 1 when --workers > 1)")
@@ -275,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be >= 1")
+    if args.grid is not None and args.grid < 2:
+        parser.error("--grid must be >= 2")
     if args.workers < 1 or (args.threads is not None and args.threads < 1):
         parser.error("--workers and --threads must be >= 1")
     if args.list:
@@ -316,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         t = time.perf_counter()
         files = run_figure(name, out, quick=args.quick, seeds=args.seeds, progress=not args.no_progress,
-                           store=args.store, client=client, ship=args.ship, command=command,
+                           store=args.store, client=client, ship=args.ship, command=command, grid=args.grid,
                            workers=args.workers, threads=args.threads)
         print(f"{name}: {time.perf_counter() - t:.0f} s -> " + ", ".join(str(f) for f in files))
         if name in FIG1_PANELS:

@@ -1,0 +1,107 @@
+"""``springlab reproduce``: the registry, the command, and the shipped Fig. 1 results (claims + recomputation)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import springlab
+from springlab import reproduce
+from springlab.phase import PhaseDiagram
+
+FIG1 = ("fig1a", "fig1b", "fig1c", "fig1d")
+REQUIRED = FIG1 + ("fig3", "fig4", "fig5", "figS2", "figS4", "figS12", "figS13", "figS14")
+
+
+def test_registry_lists_every_figure_the_course_uses(capsys):
+    assert set(REQUIRED) <= set(reproduce.FIGURES)
+    assert reproduce.main(["all", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in REQUIRED:
+        assert name in out
+
+
+def test_unknown_figure_and_bad_options_are_refused():
+    with pytest.raises(SystemExit):
+        reproduce.main(["fig99"])
+    with pytest.raises(SystemExit):
+        reproduce.main(["fig1c", "--seeds", "0"])
+
+
+def test_fig1_panel_columns_go_from_most_to_least_noise():
+    p = reproduce.FIG1_PANELS
+    assert list(p["fig1a"].values) == sorted(p["fig1a"].values, reverse=True)  # data noise: high first
+    assert list(p["fig1b"].values) == sorted(p["fig1b"].values, reverse=True)  # learning rate: high first
+    assert list(p["fig1c"].values) == sorted(p["fig1c"].values, reverse=True)  # dropout: high first
+    assert list(p["fig1d"].values) == sorted(p["fig1d"].values)                # batch size: small first
+    assert p["fig1b"].epochs == 200 and len(p["fig1c"].values) == 16 and p["fig1c"].values[0] == 0.3
+
+
+def test_command_writes_panel_with_its_provenance(tmp_path, monkeypatch):
+    tiny = reproduce.Fig1Panel("Fig. 1c (tiny)", "dropout", (0.3, 0.0), quick_values=(0.3, 0.0), quick_epochs=2,
+                               fixed=dict(width=16, depth=2))
+    monkeypatch.setitem(reproduce.FIG1_PANELS, "fig1c", tiny)
+    monkeypatch.setattr(reproduce, "QUICK_ALPHAS", (0.0, 1.0))
+    rc = reproduce.main(["fig1c", "--quick", "--out", str(tmp_path / "out"), "--store", str(tmp_path / "store"),
+                         "--no-progress"])
+    assert rc == 0
+    assert (tmp_path / "out" / "fig1c.png").stat().st_size > 1000
+    pd = PhaseDiagram.load_file(tmp_path / "out" / "fig1c.npz")
+    md = pd.metadata
+    assert md["scale"] == "quick" and md["seeds"] == [0, 1] and md["springlab"] == springlab.__version__
+    assert md["command"].startswith("python -m springlab reproduce fig1c --quick")
+    assert md["fixed"]["epochs"] == 2 and md["fixed"]["width"] == 16
+    assert pd.test_accuracy.shape == (2, 2)
+
+
+# -- the shipped results --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shipped():
+    return {name: reproduce.load_result(name) for name in FIG1}
+
+
+def test_shipped_results_record_how_they_were_made(shipped):
+    for name, pd in shipped.items():
+        md = pd.metadata
+        assert md["figure"] == name and md["command"].startswith("python -m springlab reproduce")
+        assert md["springlab"] and md["torch"] and md["seeds"] and md["scale"] in ("paper", "reduced")
+        if md["scale"] == "reduced":
+            assert md["note"].startswith("reduced:")
+        assert list(pd.rows[1]) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        assert pd.metadata["runs"]["diverged"] == 0
+        panel = reproduce.FIG1_PANELS[name]
+        assert set(pd.cols[1]) <= set(panel.values) and md["fixed"]["epochs"] == panel.epochs
+
+
+def test_fig1_claim_concave_top_right_to_convex_bottom_left(shipped):
+    """α = 0 with the least noise is the most concave corner; α = 1 with the most noise the most convex."""
+    for name, pd in shipped.items():
+        k = pd.curvature
+        assert k[0, -1] > 0.1, (name, k[0, -1])            # ReLU, least noise: concave
+        assert k[-1, 0] < k[0, -1] - 0.2, (name, k[-1, 0])  # linear net, most noise: far less concave
+        # more nonlinearity (up the rows) makes curves more concave, on average over the columns
+        assert np.mean(k[0]) > np.mean(k[-1]), name
+
+
+def test_fig1_claim_accuracy_is_highest_near_linear_curves(shipped):
+    """Within each panel, the best-generalising cells have flatter curves than the typical cell."""
+    for name, pd in shipped.items():
+        acc, k = pd.test_accuracy.ravel(), np.abs(pd.curvature.ravel())
+        best = np.argsort(acc)[-3:]
+        assert np.mean(k[best]) < np.median(k), (name, k[best], np.median(k))
+
+
+@pytest.mark.parametrize("name, cells", [("fig1c", [(0, 0, 0), (5, -1, 1)]), ("fig1a", [(2, 1, 0)])])
+def test_shipped_cells_recompute(shipped, name, cells):
+    """Recompute a few runs of the shipped files from scratch (no store) and compare."""
+    from springlab.sweep import dnn_phase_diagram
+
+    pd = shipped[name]
+    md = pd.metadata
+    fixed = {k: v for k, v in md["fixed"].items()}
+    for i, j, s in cells:
+        if s >= len(md["seeds"]):
+            s = 0
+        got = dnn_phase_diagram(alpha=[pd.rows[1][i]], knob=(md["knob"], [pd.cols[1][j].item()]),
+                                seeds=[md["seeds"][s]], store=False, progress=False, threads=1, **fixed)
+        np.testing.assert_allclose(got.load_seeds[0, 0, 0], pd.load_seeds[i, j, s], rtol=2e-3, atol=2e-3)
+        assert abs(got.test_accuracy[0, 0] - md["test_accuracy_seeds"][i][j][s]) <= 0.01
