@@ -149,6 +149,7 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
     n, K = x.shape[0], int(data.n_classes)
     x_std = float(x.std()) if any(noises) else 0.0
     full = batch_size >= n
+    noisy = [g for g in range(G) if noises[g] > 0]
 
     params, buffers = torch.func.stack_module_state(models)
     params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
@@ -191,22 +192,23 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
     bar = tqdm(range(1, epochs + 1), disable=not progress, desc=f"train ×{G}", leave=False)
     t_step = 0
     for epoch in bar:
-        orders = None if full else [torch.randperm(n, generator=g, device=dev) for g in gens]
+        orders = None if full else torch.stack([torch.randperm(n, generator=g, device=dev) for g in gens])
         epoch_loss = torch.zeros(G, device=dev)  # float32, as in train()
         for start in range(0, n, batch_size):
             B = min(batch_size, n - start)
             if full:
-                xs, ys = [x] * G, [y] * G
+                xb, yb = x.expand(G, n, x.shape[1]), y.expand(G, n)
             else:
-                idx = [o[start:start + batch_size] for o in orders]
-                xs, ys = [x[i] for i in idx], [y[i] for i in idx]
-            for g in range(G):
+                idx = orders[:, start:start + batch_size]
+                xb, yb = x[idx], y[idx]  # one gather for all models: (G, B, in), (G, B)
+            if noisy:
+                xb, yb = xb.clone(), yb.clone()
+            for g in noisy:
                 p_noise = noises[g]
-                if p_noise > 0:
-                    gen = gens[g]
-                    xs[g] = xs[g] + (p_noise * x_std) * torch.randn(xs[g].shape, generator=gen, device=dev)
-                    reset = torch.rand(B, generator=gen, device=dev) < p_noise
-                    ys[g] = torch.where(reset, torch.randint(0, K, (B,), generator=gen, device=dev), ys[g])
+                gen = gens[g]
+                xb[g] = xb[g] + (p_noise * x_std) * torch.randn(xb[g].shape, generator=gen, device=dev)
+                reset = torch.rand(B, generator=gen, device=dev) < p_noise
+                yb[g] = torch.where(reset, torch.randint(0, K, (B,), generator=gen, device=dev), yb[g])
             masks: list = []
             if any(d > 0 for d in drops):
                 per_model = [[None] * depth for _ in range(G)]
@@ -218,8 +220,7 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
                 ones = torch.ones(B, width, dtype=dtype, device=dev)
                 masks = [torch.stack([per_model[g][i] if per_model[g][i] is not None else ones for g in range(G)])
                          for i in range(depth)]
-            xb = torch.stack(xs).to(dtype)
-            yb = torch.stack(ys)
+            xb = xb.to(dtype)
             out = batched_forward(params, buffers, xb, alpha_t, masks)  # stacked running stats updated in place
             loss = F.cross_entropy(out.reshape(G * B, -1), yb.reshape(-1), reduction="none").view(G, B).mean(1)
             grads = torch.autograd.grad(loss.sum(), plist)
