@@ -369,7 +369,7 @@ def chain_explorer(t_max: float = 100.0) -> Panel:
         ax0.set_title(f"t = {run.times[-1]:.0f}: L = {L}, k = {k:.1f}, y = {y:.1f}")
         ax1 = fig.add_subplot(gs[1, 0])
         plot_trajectories(run.times, run.load, ax=ax1, extra=run.energy, extra_label="elastic energy E",
-                          time_label="time (units of 1/k at k = 1)", ylabel="$D_l = y - x_l$", legend=False)
+                          time_label="time (model units)", ylabel="$D_l = y - x_l$ (length units)", legend=False)
         e_min = k * y**2 / (2 * (L + 1))
         ax1.extra_axes.axhline(e_min, color="k", lw=0.8, ls=":")
         ax2 = fig.add_subplot(gs[1, 1])
@@ -613,8 +613,8 @@ def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: 
         preset = phase_preset(s["order"])
         plot_phase_diagram(pd, ax=ax, colorbar=False)
         fig.colorbar(ax.images[0], ax=ax, label="elastic energy (k·y² units)", fraction=0.05, pad=0.02)
-        ax.set_ylabel("friction μ→")
-        ax.set_xlabel("noise ε" if s["order"] != "langevin" else "initial noise ε₀")
+        ax.set_ylabel("friction μ→ (force units)")
+        ax.set_xlabel("noise ε (force·√time)" if s["order"] != "langevin" else "initial noise ε₀ (force·√time)")
         counts = {shape: int(np.sum(pd.shape == shape)) for shape in ("concave", "linear", "convex")}
         ax.set_title(f"{preset['figure']} ({s['order']} order): " +
                      ", ".join(f"{n} {shape}" for shape, n in counts.items()), fontsize="medium")
