@@ -245,7 +245,8 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
 
     losses: list[torch.Tensor] = []
     stopped = False
-    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+    cuda_ids = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_ids):
         torch.manual_seed(seed)
         if record_every is not None:
             record(0)
