@@ -616,7 +616,8 @@ def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: 
         ax.set_ylabel("friction μ→ (force units)")
         ax.set_xlabel("noise ε (force·√time)" if s["order"] != "langevin" else "initial noise ε₀ (force·√time)")
         counts = {shape: int(np.sum(pd.shape == shape)) for shape in ("concave", "linear", "convex")}
-        ax.set_title(f"{preset['figure']} ({s['order']} order): " +
+        model = {"first": "first order", "second": "second order", "langevin": "Langevin"}[s["order"]]
+        ax.set_title(f"{preset['figure']} ({model}): " +
                      ", ".join(f"{n} {shape}" for shape, n in counts.items()), fontsize="medium")
 
     panel = Panel(controls, compute, draw, run_button=True, title="The spring–block phase diagram",
