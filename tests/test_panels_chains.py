@@ -86,8 +86,9 @@ def test_folding_ruler_lazy_vs_active_and_play():
     last = png(p)
     p.controls["frame"].value = 10  # time is view-only: redraw, no new simulation
     assert p.n_computes == 1 and png(p) != last
+    shown = png(p)
     p.controls["eps"].value = 0.0  # no shaking: both pulls are the same lazy chain
-    assert p.n_computes == 2 and p.result["jerky"].final.shape == "concave"
+    assert p.n_computes == 2 and p.result["jerky"].final.shape == "concave" and png(p) != shown
     np.testing.assert_array_equal(p.result["jerky"].positions, p.result["steady"].positions)
     p.controls["eps"].value = 0.02
     assert p.n_computes == 2 and p.result is res
@@ -161,9 +162,13 @@ def test_phase_diagram_panel_runs_on_click_with_progress_and_cache():
     assert isinstance(pd, sl.PhaseDiagram) and pd.load.shape == (2, 2, 8) and pd.energy.shape == (2, 2)
     assert fractions == [0.5, 1.0]
     assert pd.shape[1, 0] == "concave" and pd.shape[0, 1] == "convex"  # friction alone vs noise
-    assert bytes(p.image.value).startswith(b"\x89PNG")
+    first = png(p)
+    assert first.startswith(b"\x89PNG")
     p.button.click()
     assert p.n_computes == 1  # same settings: from the cache
+    p.controls["n_eps"].value = 3
+    p.button.click()
+    assert p.n_computes == 2 and p.result.load.shape == (2, 3, 8) and png(p) != first
     p.controls["order"].value = "langevin"  # resets the ranges to Fig. S14's
     assert p.controls["mu_range"].value == pytest.approx(C.phase_preset("langevin")["mu_right"], abs=1e-3)
     assert C.phase_preset("langevin")["params"]["k"] == 0.1  # Fig. S14's fixed parameters
