@@ -172,4 +172,4 @@ def test_phase_diagram_panel_runs_on_click_with_progress_and_cache():
     p.controls["order"].value = "langevin"  # resets the ranges to Fig. S14's
     assert p.controls["mu_range"].value == pytest.approx(C.phase_preset("langevin")["mu_right"], abs=1e-3)
     assert C.phase_preset("langevin")["params"]["k"] == 0.1  # Fig. S14's fixed parameters
-    assert p.n_computes == 1
+    assert p.n_computes == 2  # choosing a model only resets the ranges; work waits for Run
