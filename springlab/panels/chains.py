@@ -281,7 +281,8 @@ def folding_ruler(L: int = 7, t_max: float = 100.0, seed: int = 0) -> Panel:
         "frame": w.IntSlider(value=0, min=0, max=RULER_FRAMES - 1, description="time step"),
     }
     # starts at t = 0 (both rulers folded), so that students predict before they press Play
-    play = w.Play(value=0, min=0, max=RULER_FRAMES - 1, step=2, interval=200, description="play")
+    # one frame takes a few tenths of a second to draw in the kernel: 25 frames, 0.4 s apart
+    play = w.Play(value=0, min=0, max=RULER_FRAMES - 1, step=4, interval=400, description="play")
     w.jslink((play, "value"), (controls["frame"], "value"))
 
     def compute(eps, mu):
