@@ -204,6 +204,9 @@ def test_course_layout_and_metadata():
                 assert "assert" in c.source and re.search(r"assert .*,\s*\(?\s*f?\"", c.source), (
                     f"{a}/{meta['grade_id']}: tests need assert messages that explain")
         assert nb.cells[0].cell_type == "markdown" and "What you will learn" in nb.cells[0].source
+        stated = re.search(r"Autograded points: (\d+)", nb.cells[0].source)
+        assert stated and int(stated.group(1)) == sum(c.metadata.nbgrader["points"] for c in tests), (
+            f"{a}: the introduction states other autograded points than the test cells carry")
 
 
 def test_hand_graded_written_answer():
