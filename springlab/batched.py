@@ -85,7 +85,7 @@ def _forward_one(p: dict, buf: dict, x: torch.Tensor, alpha: torch.Tensor, masks
     for i in range(depth):
         h = F.linear(h, p[f"hidden.{i}.linear.weight"], p[f"hidden.{i}.linear.bias"])
         h = normalise(f"hidden.{i}.norm", h)
-        h = torch.maximum(h, h * alpha)  # LeakyReLU(α) with a per-model α ≤ 1: the same values
+        h = F.prelu(h, alpha.reshape(1))  # LeakyReLU(α) with a per-model α: same values and gradients
         if masks:
             h = h * masks[i]
     return F.linear(h, p["head.weight"], p["head.bias"])

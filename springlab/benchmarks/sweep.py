@@ -30,7 +30,7 @@ TARGET_EFFICIENCY = 0.6
 TARGET_SPEEDUP = 3.0
 
 
-def _products(shapes, batch: int, n: int, models: int, epochs: int, stacked: bool) -> tuple[float, float]:
+def _products(shapes, batch: int, n: int, models: int, epochs: int, stacked: bool, clock=time.perf_counter):
     """Time the GEMMs of ``epochs`` epochs of ``models`` runs; returns (seconds, FLOP)."""
     import torch
 
@@ -43,7 +43,7 @@ def _products(shapes, batch: int, n: int, models: int, epochs: int, stacked: boo
         flop += 2 * batch * i * o * (2 if _[3] else 3)
     flop *= steps * epochs * models
     reps = steps * epochs * (1 if stacked else models)
-    t = time.perf_counter()
+    t = clock()
     for _ in range(reps):
         for X, W, dY, first in mats:
             if stacked:
@@ -56,7 +56,7 @@ def _products(shapes, batch: int, n: int, models: int, epochs: int, stacked: boo
                 dY[0].T @ X[0]
                 if not first:
                     dY[0] @ W[0]
-    return time.perf_counter() - t, flop
+    return clock() - t, flop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=64, help="small batch size (default 64)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall time, or this process's CPU time (steadier on a busy shared machine "
+                             "with --threads 1)")
     args = parser.parse_args(argv)
     if min(args.models, args.epochs, args.batch, args.repeats) < 1:
         parser.error("--models, --epochs, --batch and --repeats must be >= 1")
@@ -77,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     alphas = [round(0.2 * i, 1) for i in range(6)]
     seeds = -(-args.models // len(alphas))
     alphas = alphas[:args.models] if args.models < 6 else alphas
@@ -87,15 +91,15 @@ def main(argv: list[str] | None = None) -> int:
              f"small batch {args.batch}": dict(batch_size=args.batch)}
 
     def sweep(strategy, params):
-        t = time.perf_counter()
+        t = clock()
         dnn_phase_diagram(alpha=alphas, knob=("lr", [1e-3]), seeds=seeds, strategy=strategy, store=False,
                           progress=False, epochs=args.epochs, stop_loss=0.0, threads=args.threads, **params)
-        return time.perf_counter() - t
+        return clock() - t
 
     dnn_phase_diagram(  # warm-up: data, allocator, thread poolalpha=[0.0, 1.0], knob=("lr", [1e-3]), seeds=1, strategy="batched", store=False,
                       progress=False, epochs=1, batch_size=args.batch)
     print(f"bench sweep: {n_models} runs per column ({len(alphas)} α × {seeds} seeds), {args.epochs} epochs, "
-          f"7×100 MLP, offline MNIST; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"7×100 MLP, offline MNIST; torch {torch.__version__}, {torch.get_num_threads()} threads, {args.clock} clock, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     ok = True
     for label, params in cases.items():
@@ -105,9 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeats):
             times["loop"].append(sweep("loop", params))
             times["batched"].append(sweep("batched", params))
-            t_mm, flop = _products(shapes, b, n, n_models, args.epochs, stacked=False)
+            t_mm, flop = _products(shapes, b, n, n_models, args.epochs, stacked=False, clock=clock)
             times["mm"].append(t_mm)
-            times["bmm"].append(_products(shapes, b, n, n_models, args.epochs, stacked=True)[0])
+            times["bmm"].append(_products(shapes, b, n, n_models, args.epochs, stacked=True, clock=clock)[0])
         med = {k: statistics.median(v) for k, v in times.items()}
         auto = choose_strategy(b, n)
         speedup = med["loop"] / med["batched"]
