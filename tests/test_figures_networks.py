@@ -57,6 +57,9 @@ def test_fig5a_deep_linear_log_separation_falls_linearly_with_depth():
     assert lin.shape == "linear" and np.all(lin.d > 0)
     # equal shares: each layer's share within 25 % of the mean
     assert np.all(np.abs(lin.d / lin.d.mean() - 1) < 0.25)
+    assert runs["dropout 10%: lr 1e-2"].final.shape == "convex"
+    # not asserted: the paper's convex "large step" curve; full-batch SGD at lr 1e-2 stays linear here
+    assert runs["large step: lr 1e-2"].final.shape == "linear"
     _close(fn.draw_fig5a(runs))
 
 
