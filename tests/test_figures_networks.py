@@ -58,7 +58,8 @@ def test_fig5a_deep_linear_log_separation_falls_linearly_with_depth():
     # equal shares: each layer's share within 25 % of the mean
     assert np.all(np.abs(lin.d / lin.d.mean() - 1) < 0.25)
     assert runs["dropout 10%: lr 1e-2"].final.shape == "convex"
-    # not asserted: the paper's convex "large step" curve; full-batch SGD at lr 1e-2 stays linear here
+    # the paper's convex "large step" curve does not reproduce: full-batch SGD at lr 1e-2 stays
+    # linear (asserted, so that a change of behaviour is noticed)
     assert runs["large step: lr 1e-2"].final.shape == "linear"
     _close(fn.draw_fig5a(runs))
 
