@@ -491,9 +491,8 @@ def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel
         eps_grid = np.linspace(0.0, 0.05, 51)
         # at the force F = μ→ at which a noiseless block comes to rest (springlab.delta_d_star)
         mu_eff = sl.effective_friction(mu_right, eps_grid / np.sqrt(dt), mu_right, mu_left)
-        # (called with an array: the engine's scalar path fails for eps_bar > 0, see the lesson report)
-        now = sl.effective_friction(mu_right, np.array([eps / np.sqrt(dt)]), mu_right, mu_left)
-        return {"runs": runs, "load": load, "eps_grid": eps_grid, "mu_eff": mu_eff, "mu_eff_now": float(now[0])}
+        now = sl.effective_friction(mu_right, eps / np.sqrt(dt), mu_right, mu_left)
+        return {"runs": runs, "load": load, "eps_grid": eps_grid, "mu_eff": mu_eff, "mu_eff_now": float(now)}
 
     def draw(fig, res, s):
         import springlab as sl
