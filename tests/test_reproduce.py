@@ -105,3 +105,23 @@ def test_shipped_cells_recompute(shipped, name, cells):
                                 seeds=[md["seeds"][s]], store=False, progress=False, threads=1, **fixed)
         np.testing.assert_allclose(got.load_seeds[0, 0, 0], pd.load_seeds[i, j, s], rtol=2e-3, atol=2e-3)
         assert abs(got.test_accuracy[0, 0] - md["test_accuracy_seeds"][i][j][s]) <= 0.01
+
+
+def test_fig1_drawing_and_curvature_accuracy_plot(shipped):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from springlab.sweep import plot_curvature_accuracy
+
+    fig = reproduce.draw_fig1(shipped)
+    assert len(fig.axes) >= len(shipped) + 1
+    plt.close(fig)
+    ax = plot_curvature_accuracy(shipped["fig1c"])
+    x, y = ax.collections[-1].get_offsets().T
+    np.testing.assert_allclose(np.sort(x), np.sort(shipped["fig1c"].curvature.ravel()))
+    np.testing.assert_allclose(np.sort(y), np.sort(100 * shipped["fig1c"].test_accuracy.ravel()))
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="test_accuracy"):
+        plot_curvature_accuracy(PhaseDiagram(rows=("a", [0]), cols=("b", [0]), load=np.zeros((1, 1, 3))))
