@@ -823,7 +823,7 @@ def beyond_panel(run_now: bool = True) -> Panel:
     controls = {
         "experiment": w.Dropdown(options=[(ex["label"], k) for k, ex in BEYOND_EXPERIMENTS.items()],
                                  value="diabetes", description="experiment", layout=w.Layout(width="420px")),
-        "lr": w.SelectionSlider(options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 2e-2], value=1e-3, description="lr"),
+        "lr": w.SelectionSlider(options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 2e-2], value=1e-4, description="lr"),
         "dropout": w.FloatSlider(value=0.0, min=0.0, max=0.3, step=0.05, description="dropout p"),
         "alpha": w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="slope α (MLP)"),
     }
