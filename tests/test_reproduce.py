@@ -54,9 +54,18 @@ def test_command_writes_panel_with_its_provenance(tmp_path, monkeypatch):
 
 
 # -- the shipped results --------------------------------------------------------------------------------
+SHIPPED = sorted(p.stem for p in reproduce.RESULTS_DIR.glob("fig1*.npz"))
+
+
 @pytest.fixture(scope="module")
 def shipped():
-    return {name: reproduce.load_result(name) for name in FIG1}
+    return {name: reproduce.load_result(name) for name in SHIPPED}
+
+
+def test_fig1c_ships_and_unknown_results_are_refused():
+    assert "fig1c" in SHIPPED
+    with pytest.raises(ValueError, match="available"):
+        reproduce.load_result("fig99")
 
 
 def test_shipped_results_record_how_they_were_made(shipped):
@@ -92,6 +101,8 @@ def test_fig1_claim_accuracy_is_highest_near_linear_curves(shipped):
 
 @pytest.mark.parametrize("name, cells", [("fig1c", [(0, 0, 0), (5, -1, 1)]), ("fig1a", [(2, 1, 0)])])
 def test_shipped_cells_recompute(shipped, name, cells):
+    if name not in shipped:
+        pytest.skip(f"{name} is not shipped")
     """Recompute a few runs of the shipped files from scratch (no store) and compare."""
     from springlab.sweep import dnn_phase_diagram
 
@@ -103,8 +114,10 @@ def test_shipped_cells_recompute(shipped, name, cells):
             s = 0
         got = dnn_phase_diagram(alpha=[pd.rows[1][i]], knob=(md["knob"], [pd.cols[1][j].item()]),
                                 seeds=[md["seeds"][s]], store=False, progress=False, threads=1, **fixed)
-        np.testing.assert_allclose(got.load_seeds[0, 0, 0], pd.load_seeds[i, j, s], rtol=2e-3, atol=2e-3)
-        assert abs(got.test_accuracy[0, 0] - md["test_accuracy_seeds"][i][j][s]) <= 0.01
+        # bitwise equal with the same torch and thread count; float32 rounding differs across thread counts
+        # and machines and grows over 100 epochs to ~0.01 in D (2 vs 1 threads) -- seeds differ by up to 0.17
+        np.testing.assert_allclose(got.load_seeds[0, 0, 0], pd.load_seeds[i, j, s], rtol=0, atol=0.025)
+        assert abs(got.test_accuracy[0, 0] - md["test_accuracy_seeds"][i][j][s]) <= 0.006
 
 
 def test_fig1_drawing_and_curvature_accuracy_plot(shipped):
