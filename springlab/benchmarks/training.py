@@ -39,11 +39,17 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds (median taken)")
     parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's setting); 1 gives stable numbers "
+                             "on a machine shared with other jobs")
     args = parser.parse_args(argv)
-    if args.repeats < 1 or args.epochs < 1:
-        parser.error("--repeats and --epochs must be >= 1")
+    if args.repeats < 1 or args.epochs < 1 or (args.threads is not None and args.threads < 1):
+        parser.error("--repeats, --epochs and --threads must be >= 1")
 
     import torch
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
 
     from springlab.datasets import load_dataset
     from springlab.networks import MLP
