@@ -156,7 +156,7 @@ class LayerStats:
     D, Dhat : ndarray, shape (L+1,)
         ``log(Tr Σ_w / Tr Σ_b)`` (Eq. 3) and ``log Tr(Σ_w Σ_b⁺)`` (Eq. 9).
     projection : ndarray, shape (L+1, n, 2)
-        ``n`` samples projected on the two leading directions of ``Σ_b``
+        ``n`` samples (a fixed random subset) projected on the two leading directions of ``Σ_b``
         (where the class means spread most), in units of the within-class
         standard deviation along them.
     labels : ndarray, shape (n,)
@@ -174,14 +174,16 @@ def layer_stats(model, x, y, n_classes: int, *, n_project: int = 600) -> LayerSt
     """Measure ``Σ_w``, ``Σ_b``, ``D`` and ``D̂`` at every feature layer of ``model`` (eval mode).
 
     Uses :class:`springlab.FeatureRecorder` (the model's own feature layers)
-    and :class:`springlab.ClassScatter`; the first ``n_project`` samples are
-    projected for the scatter plot.
+    and :class:`springlab.ClassScatter`; ``n_project`` samples (a fixed
+    random subset) are projected for the scatter plot.
     """
     import torch
 
     from ..separation import ClassScatter, FeatureRecorder
 
     rec = FeatureRecorder(model)
+    # a fixed random subset for the scatter plot (datasets may be stored sorted by class)
+    pick = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(0))[:n_project]
     was = model.training
     model.eval()
     with torch.no_grad():
@@ -201,10 +203,10 @@ def layer_stats(model, x, y, n_classes: int, *, n_project: int = 600) -> LayerSt
         V = vec[:, -2:].flip(1)
         within = acc.within()
         scale = torch.sqrt(torch.clamp(torch.einsum("di,de,ei->i", V, within, V), min=1e-12))
-        fc = f[:n_project] - f.mean(0)
+        fc = f[pick] - f.mean(0)
         proj.append(((fc @ V) / scale).numpy())
     return LayerStats(np.array(tw), np.array(tb), np.array(D), np.array(Dh), np.stack(proj),
-                      y[:n_project].numpy().copy())
+                      y[pick].numpy().copy())
 
 
 @dataclass
@@ -312,7 +314,7 @@ def separation_panel(run_now: bool = True) -> Panel:
         fig.colorbar(sc, ax=a4, ticks=range(10), label="class")
         a4.set_xlabel("1st between-class direction (within-class std)")
         a4.set_ylabel("2nd direction (within-class std)")
-        a4.set_title(f"layer {k}, trained: D = {res.trained.D[k]:.2f}", fontsize="medium", color=colors[k])
+        a4.set_title(f"layer {k}, trained: D = {res.trained.D[k]:.2f}", fontsize="medium")
 
     panel = Panel(controls, compute, draw, view_controls=("layer",), run_button=True,
                   title="Data separation of a real network (press Run after changing a setting)",
@@ -610,7 +612,7 @@ def two_systems_panel(run_now: bool = True, epochs: int = 20) -> Panel:
         a1.set_title(f"network: lr {s['lr']:g}, batch {s['batch_size']}, dropout {s['dropout']:.2f}",
                      fontsize="medium")
         plot_trajectories(chain.times, chain.load, ax=a2, extra=chain.force, extra_label="force on last block",
-                          time_label="time (model units)", ylabel="$D_l = y - x_l$", legend=False)
+                          time_label="time (model units)", ylabel="$D_l = y - x_l$ (units of y)", legend=False)
         a2.set_title(f"chain: μ→ {s['mu_right']:.2f}, μ← {s['mu_left']:.2f}, ε {s['eps']:.3f}", fontsize="medium")
         L = net.load.shape[1] - 1
         colors = layer_colors(L)
@@ -623,7 +625,7 @@ def two_systems_panel(run_now: bool = True, epochs: int = 20) -> Panel:
         a3.legend(fontsize="small")
         a3.set_title("final load curves", fontsize="medium")
 
-    panel = Panel(controls, compute, draw, run_button=True, figsize=(12.0, 3.8),
+    panel = Panel(controls, compute, draw, run_button=True, figsize=(12.5, 3.8),
                   title="Two systems, one story (Fig. 4): press Run")
     if run_now:
         panel.update()
