@@ -680,7 +680,9 @@ def generalization_panel(run_now: bool = True, epochs: int = 100) -> Panel:
         "dropout": w.FloatSlider(value=0.0, min=0.0, max=0.3, step=0.05, description="dropout p"),
     }
 
-    def compute(alpha, lr, dropout):
+    def compute(alpha, lr, dropout, progress=None):
+        if progress is not None:
+            progress(0.05)
         return generalization_run(round(float(alpha), 3), float(lr), round(float(dropout), 3), int(epochs))
 
     def draw(fig, run, s):
