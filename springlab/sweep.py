@@ -141,7 +141,8 @@ def _model(cfg: dict[str, Any], in_dim: int, n_out: int):
     return model.to(getattr(torch, cfg["dtype"]))
 
 
-def _nan_result(L: int, cfg) -> dict[str, Any]:
+def _nan_result(L: int) -> dict[str, Any]:
+    """The record of a diverged run (no load curve can be measured)."""
     nan = np.full(L + 1, np.nan)
     return dict(load=nan, load_test=nan, loss=np.full(1, np.nan), test_accuracy=np.nan, train_accuracy=np.nan,
                 test_loss=np.nan, epochs_run=0, stopped_early=False, seconds=0.0)
@@ -188,7 +189,7 @@ def _run_task(configs: list[dict[str, Any]], strategy: str, threads: int | None 
         except ValueError as exc:
             if "finite" not in str(exc):
                 raise
-            out.append(_nan_result(c["depth"], c))
+            out.append(_nan_result(c["depth"]))
     return out
 
 
