@@ -784,7 +784,11 @@ def beyond_run(experiment: str = "diabetes", lr: float = 1e-3, dropout: float = 
     """Train one experiment of :data:`BEYOND_EXPERIMENTS`; returns ``(TrainRun, Dhat)``.
 
     ``Dhat`` is the final load curve measured with ``D̂`` (Eq. 9) on the
-    training data (NaN curve for regression, where ``D̂`` has no meaning).
+    training data; a NaN curve for regression, where ``D̂`` has no meaning,
+    and for the orthogonal data of Fig. 5a, where ``D̂`` of the input is
+    minus infinity (with orthonormal samples, every sample of a class lies
+    at the same point along the direction joining the two class means, so
+    ``Σ_w`` vanishes on the range of ``Σ_b``).
     ``alpha`` is the MLP's LeakyReLU slope (ignored by the deep linear net).
     Cached.
     """
@@ -807,7 +811,7 @@ def beyond_run(experiment: str = "diabetes", lr: float = 1e-3, dropout: float = 
         model = sl.MLP(data.in_dim, alpha=float(alpha), dropout=float(dropout), n_out=data.out_dim, seed=seed)
     run = sl.train(model, data, lr=float(lr), epochs=ex["epochs"], batch_size=ex["batch_size"],
                    optimizer=ex["optimizer"], record_every=max(1, ex["epochs"] // 20), seed=seed)
-    if data.task == "classification":
+    if data.task == "classification" and ex["dataset"] != "orthogonal":
         dhat = sl.load_curve(model, data.x_train, data.y_train, kind="Dhat").values
     else:
         dhat = np.full(run.load.shape[1], np.nan)
