@@ -13,6 +13,8 @@ does not import torch; ``springlab.MLP`` imports torch when first touched.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -65,6 +67,21 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
+class _Package(types.ModuleType):
+    """The package's module type: a submodule import must not hide a public function.
+
+    Importing ``springlab.separation`` makes Python bind the *module* to the
+    package attribute ``separation``, hiding the function of API.md
+    (``sl.separation(features, labels)``). Such an import binds the function
+    instead; the module stays reachable as ``from springlab.separation import ...``.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
 def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
@@ -76,3 +93,6 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
+
+
+sys.modules[__name__].__class__ = _Package

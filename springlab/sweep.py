@@ -163,7 +163,16 @@ def _run_task(configs: list[dict[str, Any]], strategy: str, threads: int | None 
     import torch
 
     if threads:
+        previous = torch.get_num_threads()
         torch.set_num_threads(threads)
+        try:
+            return _train_group(configs, strategy)
+        finally:  # a local sweep must not leave the caller's process on another thread count
+            torch.set_num_threads(previous)
+    return _train_group(configs, strategy)
+
+
+def _train_group(configs: list[dict[str, Any]], strategy: str) -> list[dict[str, Any]]:
     c0 = configs[0]
     data = _data(c0["dataset"], c0["n_train"], c0["size"], c0["data_seed"])
     kw = dict(batch_size=c0["batch_size"], epochs=c0["epochs"], optimizer=c0["optimizer"],

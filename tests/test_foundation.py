@@ -83,6 +83,13 @@ def test_import_is_light_and_lazy():
     assert "MLP" in dir(__import__("springlab"))
 
 
+def test_importing_a_submodule_keeps_the_public_function():
+    """`import springlab.separation` (done by other modules) must not hide `sl.separation` of API.md."""
+    out = _run("import springlab.separation, springlab as sl; print(callable(sl.separation), sl.separation.__name__)")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "separation"]
+
+
 def test_unknown_attribute_raises():
     import springlab
 

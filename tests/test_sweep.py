@@ -114,10 +114,11 @@ SWEEP_SCRIPT = textwrap.dedent("""
     import sys
     from springlab.sweep import dnn_phase_diagram
     dnn_phase_diagram(alpha=[0.0, 0.5, 1.0], knob=("lr", [3e-3, 1e-3]), seeds=2, strategy="loop",
-                      store=sys.argv[1], width=16, depth=2, epochs=4, dtype="float64", progress=False)
+                      store=sys.argv[1], width=16, depth=2, epochs=4, dtype="float64", progress=False, threads=1)
     """)
+# one thread on both sides: a different thread count changes float64 summation order (~1e-11)
 SWEEP_KW = dict(alpha=[0.0, 0.5, 1.0], knob=("lr", [3e-3, 1e-3]), seeds=2, strategy="loop", width=16, depth=2,
-                epochs=4, dtype="float64", progress=False)
+                epochs=4, dtype="float64", progress=False, threads=1)
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, bytes]]:
