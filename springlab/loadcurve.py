@@ -48,10 +48,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["LoadCurve", "curvature", "classify_shape", "LINEAR_TOLERANCE", "SHAPES"]
+__all__ = ["LoadCurve", "curvature", "classify_shape", "LINEAR_TOLERANCE", "FLAT_TOLERANCE", "SHAPES"]
 
 #: Curves with ``|curvature| < LINEAR_TOLERANCE`` are called linear (see module docstring).
 LINEAR_TOLERANCE: float = 0.1
+
+#: Curves whose total drop is below this fraction of their largest value count as flat (curvature 0).
+FLAT_TOLERANCE: float = 1e-10
 
 #: The three shapes, from lazy to active.
 SHAPES: tuple[str, str, str] = ("concave", "linear", "convex")
@@ -80,7 +83,8 @@ def curvature(values) -> np.ndarray | float:
     -------
     float or ndarray, shape (...)
         Normalised chord area (module docstring): > 0 concave, < 0 convex,
-        in [-1, 1] for monotone curves; 0 for ``L < 2`` or a flat curve.
+        in [-1, 1] for monotone curves; 0 for ``L < 2`` or a flat curve
+        (total drop below :data:`FLAT_TOLERANCE` times ``max |D|``).
     """
     D = _as_curve_array(values)
     L = D.shape[-1] - 1
@@ -91,8 +95,10 @@ def curvature(values) -> np.ndarray | float:
     chord = D[..., :1] + (D[..., -1:] - D[..., :1]) * l / L
     area = np.sum(D[..., 1:-1] - chord[..., 1:-1], axis=-1)
     total = np.sum(np.abs(np.diff(D, axis=-1)), axis=-1)
+    # A drop at round-off level (a stuck chain, identical layers) is flat, not a random bend.
+    bent = total > FLAT_TOLERANCE * np.max(np.abs(D), axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        kappa = np.where(total > 0, 2.0 / (L - 1) * area / np.where(total > 0, total, 1.0), 0.0)
+        kappa = np.where(bent, 2.0 / (L - 1) * area / np.where(bent, total, 1.0), 0.0)
     return float(kappa) if kappa.ndim == 0 else kappa
 
 

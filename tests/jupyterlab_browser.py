@@ -52,8 +52,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def jupyterlab(root: Path, first: str, log: Path):
-    """Start ``jupyter lab FIRST`` in ``root`` on a free port with a token; yield its base URL."""
+def jupyterlab(root: Path, lab_args: list[str], log: Path):
+    """Start ``jupyter lab LAB_ARGS`` in ``root`` on a free port with a token; yield base URL and token."""
     port, token = free_port(), os.urandom(12).hex()
     settings = root / ".jupyter-settings"
     # Silence the "get notified about Jupyter news?" toast that would cover screenshots.
@@ -62,9 +62,9 @@ def jupyterlab(root: Path, first: str, log: Path):
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
-           "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+           "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(root / ".jupyter-workspaces")}
     env.pop("MPLBACKEND", None)
-    cmd = [str(Path(bindir) / "jupyter"), "lab", first, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+    cmd = [str(Path(bindir) / "jupyter"), "lab", *lab_args, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", "--allow-root"]
     with open(log, "w") as fh:
         server = subprocess.Popen(cmd, cwd=root, stdout=fh, stderr=subprocess.STDOUT, env=env)
@@ -88,41 +88,69 @@ def jupyterlab(root: Path, first: str, log: Path):
 
 
 # -- page helpers ---------------------------------------------------------------------------------
+# Every selector is scoped to the notebook in view: hidden tabs keep their cells in the DOM.
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 
-ALL_PROMPTS_DONE = """() => {
-  const p = [...document.querySelectorAll('.jp-Notebook .jp-Cell.jp-CodeCell .jp-InputPrompt')];
+ALL_PROMPTS_DONE = """(nb) => {
+  const p = [...document.querySelectorAll(nb + ' .jp-Cell.jp-CodeCell .jp-InputPrompt')];
   return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent));
 }"""
 
 
+def shut_down_kernels(base: str, token: str) -> None:
+    """End every kernel session, so that lessons run one at a time (memory) and start fresh."""
+    headers = {"Authorization": f"token {token}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/api/sessions", headers=headers)) as r:
+        sessions = json.load(r)
+    for s in sessions:
+        urllib.request.urlopen(urllib.request.Request(f"{base}/api/sessions/{s['id']}", method="DELETE",
+                                                      headers=headers)).close()
+
+
 def open_notebook(page, base: str, token: str, path: str, timeout_ms: int = 90_000) -> None:
-    page.goto(f"{base}/lab/tree/{path}?token={token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout_ms)
+    """Open ``path`` alone, in a workspace of its own, with a fresh kernel; wait until the kernel is idle."""
+    shut_down_kernels(base, token)
+    workspace = Path(path).stem.replace(".", "-")
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{path}?token={token}")
+    page.wait_for_selector(f"{NOTEBOOK} .jp-Cell", timeout=timeout_ms)
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=timeout_ms)
+
+
+def run_cells(page, menu_item: str, timeout_ms: int) -> None:
+    """Run cells through the Run menu, as a student would, and wait until the kernel is idle again."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=menu_item).first.click()
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='busy']",
+                           timeout=30_000, state="attached")
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=timeout_ms)
 
 
 def run_all(page, timeout_ms: int) -> None:
-    """Run all cells through the Run menu, as a student would, and wait for every prompt."""
-    page.locator(".jp-Notebook").first.click()
+    """Run All Cells and wait until the kernel is idle (a cell that errs stops the rest: check both)."""
+    page.locator(f"{NOTEBOOK} .jp-Cell").first.click()
     page.keyboard.press("Escape")
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    page.wait_for_function(ALL_PROMPTS_DONE, timeout=timeout_ms)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout_ms)
+    run_cells(page, "Run All Cells", timeout_ms)
 
 
-def error_outputs(page) -> list[str]:
-    """Texts of error outputs (tracebacks) in the open notebook."""
+def all_cells_ran(page) -> bool:
+    """Every code cell of the notebook in view shows an execution count."""
+    return page.evaluate(ALL_PROMPTS_DONE, NOTEBOOK)
+
+
+def error_outputs(page, cells: str = ".jp-Cell") -> list[str]:
+    """Texts of error outputs (tracebacks) in the open notebook (or in the cells ``cells`` selects)."""
     return [e.inner_text()[:2000] for e in page.query_selector_all(
-        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
-        ".jp-OutputArea-output .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")]
+        f"{NOTEBOOK} {cells} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
+        f"{NOTEBOOK} {cells} .jp-OutputArea-output .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")]
 
 
 def widget_problems(page) -> list[str]:
     """Placeholders that mean a widget did not render."""
     problems = []
     for text in ("Loading widget...", "Loading widget…", "Error displaying widget", "Failed to load model class"):
-        n = page.get_by_text(text).count()
+        n = page.locator(NOTEBOOK).get_by_text(text).count()
         if n:
             problems.append(f"{n}× {text!r}")
     return problems

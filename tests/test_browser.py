@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_browser import (CHROMIUM_ARGS, error_outputs, find_chromium, jupyterlab, open_notebook,
-                                run_all, widget_problems)
+from jupyterlab_browser import (CHROMIUM_ARGS, NOTEBOOK, all_cells_ran, error_outputs, find_chromium, jupyterlab,
+                                open_notebook, run_all, run_cells, widget_problems)
+from readme import course_lab_arguments
 
 pytestmark = pytest.mark.browser
 
@@ -35,21 +36,29 @@ def lab(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "lessons", root / "lessons")
-    if (ROOT / "course" / "release").exists():
-        shutil.copytree(ROOT / "course" / "release", root / "release")
+    shutil.copytree(ROOT / "course" / "release", root / "course" / "release")
     SHOTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {SHOTS}")
-    with jupyterlab(root, "lessons/00_welcome.ipynb", SHOTS / "jupyterlab.log") as (base, token):
+    # the README's course command, run in a copy of the course so autosave never touches the repository
+    with jupyterlab(root, course_lab_arguments(), SHOTS / "jupyterlab.log") as (base, token):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(120_000)
+            page.on("dialog", lambda dialog: dialog.accept())  # "leave page?" when moving to the next lesson
             yield page, base, token, root
             browser.close()
 
 
-def _panel_images(page):
-    return [img.get_attribute("src") for img in page.query_selector_all(".jupyter-widgets img")]
+def _panel_images(page) -> list[str | None]:
+    return [img.get_attribute("src") for img in page.query_selector_all(f"{NOTEBOOK} .jupyter-widgets img")]
+
+
+def _screenshot_first_panel(page, name: str) -> None:
+    panel = page.locator(f"{NOTEBOOK} .jupyter-widgets.widget-box").first
+    if panel.count():
+        panel.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -57,10 +66,11 @@ def test_lesson_runs_and_its_widgets_render(lab, lesson):
     page, base, token, _ = lab
     open_notebook(page, base, token, f"lessons/{lesson}")
     run_all(page, timeout_ms=240_000)
-    page.screenshot(path=str(SHOTS / f"{lesson[:-6]}.png"), full_page=False)
     errors = error_outputs(page)
+    _screenshot_first_panel(page, lesson[:-6])
     assert not errors, f"{lesson}: error output in the browser:\n" + "\n---\n".join(errors)
-    assert page.locator(".jupyter-widgets").count() > 0, f"{lesson}: no widget panel rendered"
+    assert all_cells_ran(page), f"{lesson}: some cells did not run"
+    assert page.locator(f"{NOTEBOOK} .jupyter-widgets").count() > 0, f"{lesson}: no widget panel rendered"
     deadline = time.monotonic() + 30
     while widget_problems(page) and time.monotonic() < deadline:
         time.sleep(0.5)  # slow first renders get a fair chance, then count as broken
@@ -69,44 +79,54 @@ def test_lesson_runs_and_its_widgets_render(lab, lesson):
     prefix = lesson[:2]
     if prefix in MOVE:
         before = _panel_images(page)
-        handle = page.locator(".jupyter-widgets .widget-slider .noUi-handle").first
+        assert before, f"{lesson}: the panel shows no picture"
+        handle = page.locator(f"{NOTEBOOK} .jupyter-widgets .widget-slider .noUi-handle").first
         handle.scroll_into_view_if_needed()
         handle.focus()
         page.keyboard.press("ArrowRight")
         if MOVE[prefix]:
-            page.locator(".jupyter-widgets button", has_text="Run").first.click()
+            page.locator(f"{NOTEBOOK} .jupyter-widgets button", has_text="Run").first.click()
         page.wait_for_function(
-            "(before) => [...document.querySelectorAll('.jupyter-widgets img')]"
+            "([nb, before]) => [...document.querySelectorAll(nb + ' .jupyter-widgets img')]"
             ".map(i => i.getAttribute('src')).some((s, k) => s !== before[k])",
-            arg=before, timeout=120_000)
-        page.screenshot(path=str(SHOTS / f"{lesson[:-6]}_moved.png"), full_page=False)
-    # Close without saving so the next lesson starts clean.
-    page.keyboard.press("Escape")
+            arg=[NOTEBOOK, before], timeout=120_000)
+        _screenshot_first_panel(page, f"{lesson[:-6]}_moved")
 
 
 def test_student_completes_an_assignment(lab):
     page, base, token, root = lab
-    release = root / "release"
-    notebooks = sorted(release.glob("*/*.ipynb"))
+    notebooks = sorted((root / "course" / "release").glob("*/*.ipynb"))
     assert notebooks, "no released assignment under course/release"
     nb_path = notebooks[0]
-    nb = json.loads(nb_path.read_text())
-    source_cell = _solution_for(nb_path)
+    cells = json.loads(nb_path.read_text())["cells"]
+    roles = [("solution" if c.get("metadata", {}).get("nbgrader", {}).get("solution") else
+              "test" if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c["cell_type"] == "code" else
+              c["cell_type"]) for c in cells]
+    first = roles.index("solution")
+    tests = [i for i in range(first + 1, len(cells)) if roles[i] == "test"]
+    assert tests, f"{nb_path.name}: no autograded test after the first solution cell"
+    # the tests of the first exercise: those before the next solution cell
+    later = [i for i in range(first + 1, len(cells)) if roles[i] == "solution"]
+    tests = [i for i in tests if not later or i < later[0]]
+    stop = tests[-1] + 1
+    assert stop < len(cells), "need a cell after the tests to run up to"
+
+    open_notebook(page, base, token, nb_path.relative_to(root).as_posix())
+    cell = page.locator(f"{NOTEBOOK} .jp-Cell")
     # The student's answer: the instructor's solution, typed into the first solution cell.
-    rel = nb_path.relative_to(root).as_posix()
-    open_notebook(page, base, token, rel)
-    index = next(i for i, c in enumerate(nb["cells"])
-                 if c["cell_type"] == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution"))
-    editor = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content")
-    editor.click()
+    cell.nth(first).locator(".cm-content").click()
     page.keyboard.press("Control+A")
-    page.keyboard.insert_text(source_cell)
-    run_all(page, timeout_ms=240_000)
+    page.keyboard.insert_text(_solution_for(nb_path))
+    page.keyboard.press("Escape")
+    cell.nth(stop).click()  # select the cell after the tests, then run everything above it
+    run_cells(page, "Run All Above Selected Cell", timeout_ms=240_000)
+    cell.nth(tests[-1]).scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "assignment.png"), full_page=False)
-    # Only the cells up to the first test of that exercise are expected to pass:
-    # later exercises are still unanswered and raise NotImplementedError.
-    failing = [e for e in error_outputs(page) if "NotImplementedError" not in e]
-    assert not failing, "the filled-in exercise's tests failed in the browser:\n" + "\n".join(failing)
+    errors = error_outputs(page)
+    assert not errors, "the filled-in exercise's tests failed in the browser:\n" + "\n".join(errors)
+    for i in [first, *tests]:
+        prompt = cell.nth(i).locator(".jp-InputPrompt").inner_text()
+        assert any(ch.isdigit() for ch in prompt), f"cell {i} did not run (prompt {prompt!r})"
 
 
 def _solution_for(released: Path) -> str:

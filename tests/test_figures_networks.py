@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from springlab.figures import networks as fn  # noqa: E402
+from springlab.loadcurve import LoadCurve  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -81,3 +82,18 @@ def test_fig_s4_quick_train_and_test_curves_alike():
     assert runs["lr 0.0001"].final.shape == runs["lr 0.0001"].final_test.shape == "concave"
     assert acc[1] > acc[0] + 0.03 and np.all(acc > 0.85)
     _close(fn.draw_fig_s4(runs))
+
+
+def test_fig_s2_dropout_schedule_concave_then_linear_then_convex():
+    """Fig. S2 (reduced as in lesson 09): no noise → concave; 5 % dropout → linear, accuracy up;
+    30 % → convex, accuracy down."""
+    phases = fn.fig_s2(quick=True)
+    shapes = [LoadCurve(ph["load"]).shape for ph in phases]
+    kappa = [LoadCurve(ph["load"]).curvature for ph in phases]
+    acc = [ph["test_accuracy"] for ph in phases]
+    assert shapes == ["concave", "linear", "convex"], (shapes, kappa)
+    assert kappa[0] > kappa[1] > kappa[2]
+    assert acc[1] > acc[0] and acc[2] < acc[1], acc
+    assert [ph["epoch"] for ph in phases] == [60, 120, 180]
+    assert phases[0]["class_means"].shape == (8, 10, 10, 10)
+    _close(fn.draw_fig_s2(phases))

@@ -60,6 +60,17 @@ def test_extremes_and_thresholds():
     assert curvature(curve_from_shares(1 + (np.arange(1, 8) - 4) * 0.075)) == pytest.approx(0.1)
 
 
+def test_round_off_flat_curves_are_flat_not_bent():
+    """A stuck chain or identical layers: differences at round-off level must not read as a bend."""
+    flat = np.full(8, 0.7)
+    flat[3] += 1e-16
+    flat[6] -= 2e-16
+    assert curvature(flat) == 0.0 and sl.LoadCurve(flat).shape == "linear"
+    # while a small but real bend, far above round-off, still counts
+    bent = 1.0 - 1e-6 * np.arange(8) ** 2
+    assert sl.LoadCurve(bent).shape == "concave"
+
+
 def test_eq7_chain_crosses_the_linear_threshold_near_mu_0p009():
     def kappa(mu):
         x = sl.equilibrium(7, 1.0, 1.0, mu)

@@ -18,6 +18,8 @@ def test_registry_lists_every_figure_the_course_uses(capsys):
     out = capsys.readouterr().out
     for name in REQUIRED:
         assert name in out
+    assert "unavailable" not in out, out
+    assert all(reproduce.availability(name) is None for name in reproduce.FIGURES)
 
 
 def test_unknown_figure_and_bad_options_are_refused():

@@ -1,7 +1,11 @@
 """The paper's figures, recomputed: one module per half of the course.
 
 :mod:`springlab.figures.springs` holds the spring–block figures (Fig. 3,
-S13, S14, Fig. 4 right, Fig. 5b). Each figure has a function that computes
-its data with the parameters of SPEC §2.5 (``quick=True`` for a small,
-fast version) and a ``draw_*`` function that returns a matplotlib Figure.
+S13, S14, Fig. 4 right, Fig. 5b), with the parameters of SPEC §2.5;
+:mod:`springlab.figures.networks` the network figures (Fig. 1's corners,
+Fig. 4 left, Fig. 5a, S2–S3, S4, S12), with those of SPEC §3.3–3.5. Each
+figure has a function that computes its data (``quick=True`` for a small,
+fast version, used by tests and lessons) and a ``draw_*`` function that
+returns a matplotlib Figure. Fig. 1's phase diagrams are swept by
+:mod:`springlab.reproduce`, which runs all of them from the command line.
 """

@@ -23,6 +23,9 @@ Figure. The claims they check:
 * :func:`fig_s4`: width 784 on 28×28 MNIST, α = 0.2, lr 1e-4 / 1e-3 / 1e-2:
   training and test load curves alike; the paper's test accuracies
   91.93 / 92.52 / 89.99 % (:data:`S4_PAPER_ACCURACY`).
+* :func:`fig_s2` (Fig. S2–S3): a constant-shape CNN trained without noise
+  ends concave; 5 % dropout makes it linear and test accuracy rises; 30 %
+  makes it convex and test accuracy falls.
 
 Settings the paper does not state are chosen here and recorded in each
 run's ``settings``: Fig. 4 left and Fig. S4 train 100 epochs; Fig. 5a trains
@@ -43,7 +46,8 @@ from ..training import TrainRun, train
 
 __all__ = [
     "endpoints", "draw_endpoints", "fig4_left", "draw_fig4_left", "fig5a", "draw_fig5a",
-    "fig_s12", "draw_fig_s12", "fig_s4", "draw_fig_s4", "S4_PAPER_ACCURACY", "FIGURES",
+    "fig_s12", "draw_fig_s12", "fig_s4", "draw_fig_s4", "S4_PAPER_ACCURACY", "fig_s2", "draw_fig_s2",
+    "cnn_dropout_schedule", "S2_PAPER_PHASES", "FIGURES",
 ]
 
 #: Test accuracies the paper reports for Fig. S4, by learning rate.
@@ -217,6 +221,95 @@ def draw_fig_s4(runs: dict[str, TrainRun]):
     return _curves_figure(runs, "Train (solid) and test (dashed) load curves (Fig. S4)", test=True)
 
 
+#: The paper's schedule for Fig. S2: (dropout, epochs) per phase, 16 channels, Adam lr 1e-4, full batch.
+S2_PAPER_PHASES = ((0.0, 4000), (0.05, 4000), (0.3, 4000))
+
+
+def cnn_dropout_schedule(phases=((0.0, 60), (0.05, 60), (0.3, 60)), *, n_train: int | None = 512,
+                         n_test: int | None = 1000, channels: int = 8, lr: float = 3e-3, seed: int = 0,
+                         progress: bool = False) -> list[dict]:
+    """Fig. S2–S3: a constant-shape CNN trained in phases of rising dropout.
+
+    The paper trains the 16-channel CNN on MNIST full batch with Adam at lr
+    1e-4 for 4,000 epochs, then with 5 % dropout to epoch 8,000, then 30 % to
+    12,000 (:data:`S2_PAPER_PHASES`). The defaults here are lesson 09's
+    reduction (about 20 s): 8 channels, ``n_train`` training and ``n_test``
+    test images of the offline MNIST at 10×10, lr 3e-3, and ``phases`` of
+    (dropout, epochs). Each phase is one :func:`springlab.train` call on the
+    same network, so Adam's moment estimates restart at each change of
+    dropout (the paper keeps them).
+
+    Returns
+    -------
+    list of dict
+        Per phase: ``dropout``, ``epoch`` (cumulative), ``load`` (L+1,),
+        ``test_accuracy``, ``loss`` (last epoch), ``class_means`` (L+1, 10,
+        H, W): in-class means of the first channel of each layer (Fig. S3).
+    """
+    import torch
+
+    from ..networks import ConstantShapeCNN
+    from ..separation import FeatureRecorder
+
+    data = load_dataset("mnist", n_train=n_train, n_test=n_test)
+    model = ConstantShapeCNN(data.image_shape, channels=channels, seed=seed)
+    out, epoch = [], 0
+    for i, (p, n_epochs) in enumerate(phases):
+        model.set_dropout(p)
+        run = train(model, data, lr=lr, epochs=int(n_epochs), seed=seed + i, stop_loss=0.0, progress=progress)
+        epoch += run.epochs_run
+        rec = FeatureRecorder(model)
+        model.eval()
+        with torch.no_grad():
+            feats = rec(data.x_train)
+        model.train()
+        means = np.stack([np.stack([f[data.y_train == k][:, 0].mean(0).numpy() for k in range(10)])
+                          for f in feats.values()])
+        out.append(dict(dropout=p, epoch=epoch, load=run.load[-1], test_accuracy=run.test_accuracy,
+                        loss=float(run.loss[-1]), class_means=means))
+    return out
+
+
+def fig_s2(*, quick: bool = True, seed: int = 0, progress: bool = False) -> list[dict]:
+    """Fig. S2–S3: concave → (5 % dropout) linear, accuracy up → (30 %) convex, accuracy down.
+
+    ``quick``: lesson 09's reduction (:func:`cnn_dropout_schedule` defaults).
+    Otherwise the paper's setting: 16 channels, all 2,560 training and 2,440
+    test images, Adam lr 1e-4 full batch, :data:`S2_PAPER_PHASES` (12,000
+    epochs: about an hour on two cores).
+    """
+    if quick:
+        return cnn_dropout_schedule(seed=seed, progress=progress)
+    return cnn_dropout_schedule(S2_PAPER_PHASES, n_train=None, n_test=None, channels=16, lr=1e-4, seed=seed,
+                                progress=progress)
+
+
+def draw_fig_s2(phases: list[dict]):
+    """Left: the load curve after each phase (Fig. S2); right: in-class means of digit 0 (Fig. S3)."""
+    import matplotlib.pyplot as plt
+
+    from ..loadcurve import LoadCurve
+    from ..plots import plot_load_curve
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", width_ratios=[1, 1.3])
+    for ph, color in zip(phases, ("#7b3294", "#0571b0", "#ca0020", "#404040")):
+        plot_load_curve(ph["load"], ax=ax, color=color, chord=False,
+                        label=f"dropout {ph['dropout']:.2f} to epoch {ph['epoch']}: "
+                              f"{LoadCurve(ph['load']).shape}, {100 * ph['test_accuracy']:.1f}%")
+    ax.set_ylabel("separation $D_l$")
+    ax.set_xlabel("layer $l$")
+    ax.legend(fontsize="small")
+    ax.set_title("Fig. S2: load curves after each phase")
+    n_layers, side = phases[0]["class_means"].shape[0], phases[0]["class_means"].shape[-1]
+    grid = np.concatenate([np.concatenate(list(ph["class_means"][:, 0]), axis=1) for ph in phases], axis=0)
+    ax2.imshow(grid, cmap="magma")
+    ax2.set_xticks(side / 2 + side * np.arange(n_layers), [f"l={i}" for i in range(n_layers)], fontsize="small")
+    ax2.set_yticks(side / 2 + side * np.arange(len(phases)), [f"p={ph['dropout']:.2f}" for ph in phases],
+                   fontsize="small")
+    ax2.set_title("Fig. S3: mean of digit 0, channel 1, per layer")
+    return fig
+
+
 #: name -> (compute, draw), for lessons and ``springlab reproduce``.
 FIGURES = {
     "endpoints": (endpoints, draw_endpoints),
@@ -224,4 +317,5 @@ FIGURES = {
     "fig5a": (fig5a, draw_fig5a),
     "fig_s12": (fig_s12, draw_fig_s12),
     "fig_s4": (fig_s4, draw_fig_s4),
+    "fig_s2": (fig_s2, draw_fig_s2),
 }

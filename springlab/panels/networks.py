@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..figures.networks import cnn_dropout_schedule  # noqa: F401  (lesson 09 imports it from here)
 from .base import Panel
 
 __all__ = [
@@ -715,47 +716,6 @@ def generalization_panel(run_now: bool = True, epochs: int = 100) -> Panel:
     if run_now:
         panel.update()
     return panel
-
-
-def cnn_dropout_schedule(phases=((0.0, 60), (0.05, 60), (0.3, 60)), *, n_train: int = 512, n_test: int = 1000,
-                         channels: int = 8, lr: float = 3e-3, seed: int = 0) -> list[dict]:
-    """Fig. S2–S3, reduced: a constant-shape CNN trained in phases of rising dropout.
-
-    The paper trains the 16-channel CNN on MNIST full batch with Adam at lr
-    1e-4 for 4,000 epochs, then with 5 % dropout to epoch 8,000, then 30 % to
-    12,000. Here (to run in about 20 s) 8 channels, ``n_train`` training and
-    ``n_test`` test images of the offline MNIST at 10×10, lr 3e-3, and
-    ``phases`` of (dropout, epochs). Each phase is one :func:`springlab.train`
-    call on the same network, so Adam's moment estimates restart at each
-    change of dropout (the paper keeps them).
-
-    Returns
-    -------
-    list of dict
-        Per phase: ``dropout``, ``epoch`` (cumulative), ``load`` (L+1,),
-        ``test_accuracy``, ``loss`` (last epoch), ``class_means`` (L+1, 10,
-        H, W): in-class means of the first channel of each layer (Fig. S3).
-    """
-    import springlab as sl
-    import torch
-
-    data = sl.load_dataset("mnist", n_train=n_train, n_test=n_test)
-    model = sl.ConstantShapeCNN(data.image_shape, channels=channels, seed=seed)
-    out, epoch = [], 0
-    for i, (p, n_epochs) in enumerate(phases):
-        model.set_dropout(p)
-        run = sl.train(model, data, lr=lr, epochs=int(n_epochs), seed=seed + i, stop_loss=0.0)
-        epoch += run.epochs_run
-        rec = sl.FeatureRecorder(model)
-        model.eval()
-        with torch.no_grad():
-            feats = rec(data.x_train)
-        model.train()
-        means = np.stack([np.stack([f[data.y_train == k][:, 0].mean(0).numpy() for k in range(10)])
-                          for f in feats.values()])
-        out.append(dict(dropout=p, epoch=epoch, load=run.load[-1], test_accuracy=run.test_accuracy,
-                        loss=float(run.loss[-1]), class_means=means))
-    return out
 
 
 # --------------------------------------------------------------------------
