@@ -19,8 +19,8 @@ reference, one model at a time), step for step:
   dropout mask per hidden layer), so a model sees the same batches, noise
   and masks in both paths;
 * dropout masks are drawn by hand (per-model rates: vmap cannot vary the
-  ``p`` of an ``nn.Dropout``), exactly as ATen draws them
-  (``bernoulli_(1 - p) / (1 - p)``);
+  ``p`` of a dropout layer), exactly as :class:`springlab.dropout.Dropout`
+  draws them (:func:`~springlab.dropout.dropout_mask`);
 * BatchNorm is ``F.batch_norm`` inside vmap on stacked running
   statistics, which it updates in place as ``nn.BatchNorm1d`` does;
 * Adam is written out elementwise with a per-model learning rate, with the
@@ -44,6 +44,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .dropout import dropout_mask
 from .networks import MLP
 from .separation import load_curves
 from .training import OPTIMIZERS, TrainRun, _evaluate
@@ -213,10 +214,10 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
             if any(d > 0 for d in drops):
                 per_model = [[None] * depth for _ in range(G)]
                 for g in range(G):
-                    if drops[g] > 0:  # same draws and order as nn.Dropout in train()
+                    if drops[g] > 0:  # same draws and order as springlab's Dropout in train()
                         for i in range(depth):
-                            per_model[g][i] = torch.empty(B, width, dtype=dtype, device=dev).bernoulli_(
-                                1 - drops[g], generator=gens[g]).div_(1 - drops[g])
+                            per_model[g][i] = dropout_mask((B, width), drops[g], dtype=dtype, device=dev,
+                                                           generator=gens[g])
                 ones = torch.ones(B, width, dtype=dtype, device=dev)
                 masks = [torch.stack([per_model[g][i] if per_model[g][i] is not None else ones for g in range(G)])
                          for i in range(depth)]

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from .dropout import Dropout
+
 __all__ = ["MLP", "ConstantShapeCNN", "DeepLinear", "FixedScale", "NORMS"]
 
 #: Normalisations of :class:`MLP`.
@@ -136,7 +138,7 @@ class MLP(_Base):
                     linear=nn.Linear(in_dim if i == 0 else width, width),
                     norm=make_norm(width),
                     act=nn.LeakyReLU(self.alpha),
-                    drop=nn.Dropout(self.dropout),
+                    drop=Dropout(self.dropout),
                 ))
                 for i in range(depth)
             )
@@ -228,7 +230,7 @@ class ConstantShapeCNN(_Base):
                     act=nn.ReLU(),
                     pool=nn.MaxPool2d(2),
                     up=nn.Upsample(scale_factor=2, mode="nearest"),
-                    drop=nn.Dropout(self.dropout),
+                    drop=Dropout(self.dropout),
                 ))
                 for i in range(depth)
             )
@@ -282,7 +284,7 @@ class DeepLinear(_Base):
             self.input = nn.Identity()
             self.layers = nn.ModuleList(nn.Linear(in_dim if i == 0 else width, width, bias=False)
                                         for i in range(depth))
-            self.drops = nn.ModuleList(nn.Dropout(self.dropout) for _ in range(depth))
+            self.drops = nn.ModuleList(Dropout(self.dropout) for _ in range(depth))
             self.head = nn.Linear(width, n_out, bias=False)
             for lin in [*self.layers, self.head]:
                 nn.init.orthogonal_(lin.weight)

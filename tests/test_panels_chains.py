@@ -19,7 +19,7 @@ def png(panel) -> bytes:
     return bytes(panel.image.value)
 
 
-CHECK_OUTPUT = """springlab              0.1.0 at /somewhere/springlab
+CHECK_OUTPUT = """springlab              0.2.0 at /somewhere/springlab
 python                 3.11.7 (/somewhere/bin/python)
 numpy                  2.4.6
 numba                  0.68.1
