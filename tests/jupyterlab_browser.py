@@ -139,11 +139,11 @@ def all_cells_ran(page) -> bool:
     return page.evaluate(ALL_PROMPTS_DONE, NOTEBOOK)
 
 
-def error_outputs(page, cells: str = ".jp-Cell") -> list[str]:
-    """Texts of error outputs (tracebacks) in the open notebook (or in the cells ``cells`` selects)."""
+def error_outputs(page) -> list[str]:
+    """Texts of error outputs (tracebacks) in the open notebook."""
     return [e.inner_text()[:2000] for e in page.query_selector_all(
-        f"{NOTEBOOK} {cells} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
-        f"{NOTEBOOK} {cells} .jp-OutputArea-output .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")]
+        f"{NOTEBOOK} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'], "
+        f"{NOTEBOOK} .jp-OutputArea-output .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")]
 
 
 def widget_problems(page) -> list[str]:

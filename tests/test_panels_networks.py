@@ -196,7 +196,9 @@ def test_generalization_panel_train_and_test_curves():
 
 
 def test_cnn_dropout_schedule_records_each_phase():
-    phases = N.cnn_dropout_schedule(((0.0, 2), (0.3, 2)), n_train=64, n_test=64, channels=8)
+    from springlab.figures.networks import cnn_dropout_schedule
+
+    phases = cnn_dropout_schedule(((0.0, 2), (0.3, 2)), n_train=64, n_test=64, channels=8)
     assert [ph["dropout"] for ph in phases] == [0.0, 0.3] and [ph["epoch"] for ph in phases] == [2, 4]
     assert phases[0]["load"].shape == (8,) and phases[1]["class_means"].shape == (8, 10, 10, 10)
     assert not np.array_equal(phases[0]["load"], phases[1]["load"])  # training went on

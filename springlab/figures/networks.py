@@ -291,6 +291,7 @@ def draw_fig_s2(phases: list[dict]):
     from ..loadcurve import LoadCurve
     from ..plots import plot_load_curve
 
+    reduced = " (reduced)" if phases[-1]["epoch"] < sum(n for _, n in S2_PAPER_PHASES) else ""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", width_ratios=[1, 1.3])
     for ph, color in zip(phases, ("#7b3294", "#0571b0", "#ca0020", "#404040")):
         plot_load_curve(ph["load"], ax=ax, color=color, chord=False,
@@ -299,14 +300,14 @@ def draw_fig_s2(phases: list[dict]):
     ax.set_ylabel("separation $D_l$")
     ax.set_xlabel("layer $l$")
     ax.legend(fontsize="small")
-    ax.set_title("Fig. S2: load curves after each phase")
+    ax.set_title(f"Fig. S2{reduced}: load curves after each phase")
     n_layers, side = phases[0]["class_means"].shape[0], phases[0]["class_means"].shape[-1]
     grid = np.concatenate([np.concatenate(list(ph["class_means"][:, 0]), axis=1) for ph in phases], axis=0)
     ax2.imshow(grid, cmap="magma")
     ax2.set_xticks(side / 2 + side * np.arange(n_layers), [f"l={i}" for i in range(n_layers)], fontsize="small")
     ax2.set_yticks(side / 2 + side * np.arange(len(phases)), [f"p={ph['dropout']:.2f}" for ph in phases],
                    fontsize="small")
-    ax2.set_title("Fig. S3: mean of digit 0, channel 1, per layer")
+    ax2.set_title(f"Fig. S3{reduced}: mean of digit 0, channel 1, per layer")
     return fig
 
 

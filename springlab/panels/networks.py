@@ -41,7 +41,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..figures.networks import cnn_dropout_schedule  # noqa: F401  (lesson 09 imports it from here)
 from .base import Panel
 
 __all__ = [
@@ -65,7 +64,6 @@ __all__ = [
     "load_energy",
     "generalization_run",
     "generalization_panel",
-    "cnn_dropout_schedule",
     "BEYOND_EXPERIMENTS",
     "beyond_run",
     "beyond_panel",
