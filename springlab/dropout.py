@@ -7,25 +7,50 @@ definition; only the way the random bits are drawn differs. PyTorch's CPU
 ``bernoulli_`` draws each of them from its Mersenne-Twister generator,
 which makes the masks of a 7×100 MLP at full batch cost more than the
 whole forward and backward pass (about 1.1 ms per layer and step on two
-cores, against 0.4 ms here). Here each mask takes *one* 63-bit draw from
-the torch generator, which seeds a NumPy PCG64 stream of 32-bit integers:
-an element is kept when its integer is at least :math:`\lfloor p\,2^{32}\rceil`
-(so :math:`p` is exact to :math:`2^{-32}`).
+cores). Here each mask takes *one* 63-bit draw from the torch generator, its
+*key*; element ``k`` of the mask (in C order) is kept when the top 32 bits
+of the counter-based generator ``random_bits(key, k)`` (SplitMix64, the
+generator of the chain simulator, :func:`springlab.springs_reference.random_bits`)
+are at least :math:`\lfloor p\,2^{32}\rceil`, so :math:`p` is exact to
+:math:`2^{-32}`. Because an element's bit is a pure function of
+``(key, k)``, the fused layer kernel of :mod:`springlab.bn_act` computes
+the same mask inside its loops without storing it.
 
 Reproducibility is unchanged: the masks follow the torch generator, which
 :func:`springlab.train` seeds with ``seed``, and the batched trainer draws
-the same masks from per-model generators (:func:`dropout_mask`), so the two
-agree run by run.
+the same keys from per-model generators, so the two agree run by run.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
+from numba import njit
 from torch import nn
 
-__all__ = ["Dropout", "dropout_mask"]
+from .springs import _random_bits
+
+__all__ = ["Dropout", "dropout_mask", "dropout_mask_from_key", "draw_mask_key", "mask_threshold"]
 
 _TWO_32 = 2**32
+_S32 = np.uint64(32)
+
+
+def mask_threshold(p: float) -> int:
+    """The 32-bit threshold of drop probability ``p``: an element is kept when its bits are at least this."""
+    return min(round(p * _TWO_32), _TWO_32 - 1)
+
+
+def draw_mask_key(generator: torch.Generator | None = None) -> int:
+    """One mask key: a single 63-bit draw from ``generator`` (torch's default CPU generator if None)."""
+    device = generator.device if generator is not None else "cpu"
+    return int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=device).item())
+
+
+@njit(cache=True, nogil=True)
+def _fill_mask(key, threshold, scale, out):
+    """out[k] = scale if random_bits(key, k) >> 32 >= threshold else 0, over the flat array ``out``."""
+    for k in range(out.shape[0]):
+        out[k] = scale if (_random_bits(key, np.uint64(k)) >> _S32) >= threshold else 0.0
 
 
 def dropout_mask(shape: tuple[int, ...], p: float, *, dtype: torch.dtype = torch.float32, device=None,
@@ -41,7 +66,7 @@ def dropout_mask(shape: tuple[int, ...], p: float, *, dtype: torch.dtype = torch
     dtype, device
         Of the returned mask.
     generator : torch.Generator, optional
-        Source of the one seed draw (torch's default CPU generator if None).
+        Source of the one key draw (torch's default CPU generator if None).
 
     Returns
     -------
@@ -49,11 +74,16 @@ def dropout_mask(shape: tuple[int, ...], p: float, *, dtype: torch.dtype = torch
     """
     if not 0.0 <= p < 1.0:
         raise ValueError(f"p must be in [0, 1); got {p!r}")
-    gen_device = generator.device if generator is not None else "cpu"
-    seed = int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=gen_device).item())
-    bits = np.random.Generator(np.random.PCG64(seed)).integers(0, _TWO_32, size=tuple(shape), dtype=np.uint32)
-    keep = torch.from_numpy(bits >= np.uint32(min(round(p * _TWO_32), _TWO_32 - 1)))
-    return keep.to(device=device, dtype=dtype).mul_(1.0 / (1.0 - p))
+    return dropout_mask_from_key(shape, draw_mask_key(generator), p, dtype=dtype, device=device)
+
+
+def dropout_mask_from_key(shape: tuple[int, ...], key: int, p: float, *, dtype: torch.dtype = torch.float32,
+                          device=None) -> torch.Tensor:
+    """The mask of :func:`dropout_mask` for a key already drawn (:func:`draw_mask_key`)."""
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np_dtype)
+    _fill_mask(np.uint64(key), np.uint64(mask_threshold(p)), 1.0 / (1.0 - p), out)
+    return torch.from_numpy(out.reshape(shape)).to(device=device, dtype=dtype)
 
 
 class Dropout(nn.Dropout):

@@ -18,10 +18,12 @@ faster way on a CPU (``strategy="auto"``):
   already keep the cores busy, and stacking models only adds memory traffic:
   a plain loop is fastest (``python -m springlab bench sweep``).
 * ``"batched"``: up to ``max_group`` models at once as one batched model
-  (:func:`springlab.batched.train_batched`: ``torch.func.stack_module_state``
-  + ``vmap``, stacked BatchNorm statistics, per-model dropout masks, Adam with
-  per-model learning rates). At small batches a single model's step is all
-  per-call overhead; one stacked step amortises it over the group.
+  (:func:`springlab.batched.train_batched`: stacked parameters, batched
+  matrix products, one fused BatchNorm–LeakyReLU–dropout kernel per layer
+  with per-model α and dropout masks, stacked BatchNorm statistics, Adam).
+  At small batches a single model's step is all per-call overhead; one
+  stacked step amortises it over the group. Groups share the learning rate
+  too, so that their Adam step is torch's fused one.
 
 Both give the same runs: every model draws its batches, noise and dropout
 masks from its own generator seeded with its seed, in ``train``'s order (in
@@ -208,12 +210,16 @@ class _Task:
     strategy: str
 
 
+# what the runs of one batched group share (the learning rate only for speed: train_batched allows one per model)
+_SHARED_IN_GROUP = ("dataset", "n_train", "size", "data_seed", "width", "depth", "norm", "batch_size", "epochs",
+                    "optimizer", "stop_loss", "kind", "dtype", "lr")
+
+
 def _plan(todo: list[dict[str, Any]], strategy: str, max_group: int) -> list[_Task]:
     """Group missing runs by what they must share to train together, then split by strategy."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for cfg in todo:
-        key = repr(tuple((k, cfg[k]) for k in ("dataset", "n_train", "size", "data_seed", "width", "depth", "norm",
-                                                 "batch_size", "epochs", "optimizer", "stop_loss", "kind", "dtype")))
+        key = repr(tuple((k, cfg[k]) for k in _SHARED_IN_GROUP))
         groups.setdefault(key, []).append(cfg)
     tasks = []
     for cfgs in groups.values():

@@ -29,8 +29,13 @@ def data():
     return load_dataset("mnist")
 
 
-def test_batched_trainer_equals_train_in_float64(data):
-    """Per-model α, dropout, lr, data noise and seed: the batched path reproduces train() run by run."""
+@pytest.mark.parametrize("case", ["per-model lr and dropout", "one lr, no dropout"])
+def test_batched_trainer_equals_train_in_float64(data, case):
+    """Per-model α, dropout, lr, data noise and seed: the batched path reproduces train() run by run.
+
+    The first case takes the hand-written per-model Adam and the fused kernel with dropout masks; the
+    second torch's fused Adam (one learning rate) and the kernel without dropout.
+    """
     from springlab.batched import train_batched
     from springlab.networks import MLP
     from springlab.training import train
@@ -42,6 +47,8 @@ def test_batched_trainer_equals_train_in_float64(data):
     cfgs = [dict(alpha=0.0, dropout=0.1, lr=1e-3, noise=0.2, seed=0),
             dict(alpha=0.5, dropout=0.0, lr=3e-3, noise=0.0, seed=1),
             dict(alpha=1.0, dropout=0.25, lr=5e-4, noise=0.5, seed=2)]
+    if case == "one lr, no dropout":
+        cfgs = [dict(c, lr=2e-3, dropout=0.0) for c in cfgs]
 
     def make(c):
         return MLP64(data.in_dim, width=16, depth=3, alpha=c["alpha"], dropout=c["dropout"], seed=c["seed"]).double()

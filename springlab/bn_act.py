@@ -1,0 +1,342 @@
+r"""The elementwise half of a hidden layer: BatchNorm → LeakyReLU(α) → dropout, fused on the CPU.
+
+In the paper's MLP (SPEC §3.1) each hidden layer is a matrix product followed
+by three elementwise steps on the pre-activations :math:`z` (shape
+``(B, C)``: a batch of ``B`` samples, ``C`` units):
+
+.. math::
+
+    \hat z_{ij} = \frac{z_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}}, \qquad
+    u_{ij} = \gamma_j \hat z_{ij} + \beta_j, \qquad
+    y_{ij} = m_{ij}\,\phi_\alpha(u_{ij}),
+
+with the batch mean :math:`\mu_j` and biased variance :math:`\sigma_j^2`
+(training-mode BatchNorm), :math:`\phi_\alpha(u) = \max(u, \alpha u)` and the
+dropout keep-mask :math:`m_{ij} \in \{0, 1/(1-p)\}` of
+:func:`springlab.dropout.dropout_mask`. The backward pass is BatchNorm's
+well-known one applied to :math:`g = m\,\phi_\alpha'(u)\,\partial L/\partial y`:
+
+.. math::
+
+    \frac{\partial L}{\partial z_{ij}} = \frac{\gamma_j}{\sqrt{\sigma_j^2+\epsilon}}
+    \Big(g_{ij} - \frac1B \sum_i g_{ij} - \hat z_{ij} \frac1B \sum_i g_{ij}\hat z_{ij}\Big),
+    \quad \frac{\partial L}{\partial \gamma_j} = \sum_i g_{ij}\hat z_{ij},
+    \quad \frac{\partial L}{\partial \beta_j} = \sum_i g_{ij}.
+
+:func:`bn_act_reference` is that definition in PyTorch operations, the
+version to read. :func:`bn_act` computes the same in two compiled Numba
+kernels (forward: three passes over ``z``; backward: two), whose dropout
+masks come from the counter-based generator inside the kernel, so no mask is
+ever stored. On two cores that is several times faster than PyTorch's
+separate BatchNorm, LeakyReLU and multiply (each with its own passes,
+allocations and dispatch), and it is what makes small networks train at the
+speed of their matrix products (``python -m springlab bench training``).
+``tests/test_bn_act.py`` checks kernel against reference, values and
+gradients, in float32 and float64.
+
+Both work on a leading axis of ``G`` independent models (shape ``(G, B, C)``,
+per-model γ, β, α and dropout), which is how :mod:`springlab.batched` trains
+many networks at once; one model is ``G = 1``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numba import njit
+
+from .dropout import draw_mask_key, dropout_mask_from_key, mask_threshold
+from .springs import _random_bits  # the counter-based generator of the chain simulator (SplitMix64)
+
+__all__ = ["bn_act", "bn_act_reference", "fused_bn_act", "model_constants", "can_fuse", "update_running_stats"]
+
+_S32 = np.uint64(32)
+
+
+# ---------------------------------------------------------------------------
+# compiled kernels: arithmetic only, no checks
+# ---------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _forward(z, gamma, beta, model, bits, eps, y, stats):
+    """Forward pass of G models.
+
+    Parameters
+    ----------
+    z : float[G, B, C]
+        Pre-activations (C-contiguous).
+    gamma, beta : float[G, C]
+        BatchNorm's weight and bias.
+    model : float64[2, G]
+        Per model: the LeakyReLU slope α in [0, 1] (1: no activation) and
+        the dropout scale ``1 / (1 - p)``.
+    bits : uint64[2, G]
+        Per model: the dropout mask key and 32-bit threshold (0: no
+        dropout). Element ``(i, j)`` is kept when the top 32 bits of
+        ``random_bits(key, i*C + j)`` are at least the threshold.
+    eps : float
+    y : float[G, B, C]
+        Output (written).
+    stats : float[3, G, C]
+        Batch mean, biased variance and ``1/sqrt(var + eps)`` (written).
+    """
+    G, B, C = z.shape
+    s = np.empty(C, np.float64)
+    a = np.empty(C, np.float64)
+    b = np.empty(C, np.float64)
+    m = np.empty(C, np.float64)
+    for g in range(G):
+        zg, yg = z[g], y[g]
+        s[:] = 0.0
+        for i in range(B):  # inner loops run along contiguous units: they vectorise without reordering sums
+            zi = zg[i]
+            for j in range(C):
+                s[j] += zi[j]
+        for j in range(C):
+            stats[0, g, j] = s[j] / B
+            m[j] = stats[0, g, j]
+        s[:] = 0.0
+        for i in range(B):
+            zi = zg[i]
+            for j in range(C):
+                d = zi[j] - m[j]
+                s[j] += d * d
+        for j in range(C):
+            stats[1, g, j] = s[j] / B
+            stats[2, g, j] = 1.0 / np.sqrt(stats[1, g, j] + eps)
+            a[j] = gamma[g, j] * stats[2, g, j]
+            b[j] = beta[g, j] - m[j] * a[j]
+        al, sc, key, thr = model[0, g], model[1, g], bits[0, g], bits[1, g]
+        for i in range(B):
+            zi, yi = zg[i], yg[i]
+            if thr == 0:
+                for j in range(C):
+                    u = zi[j] * a[j] + b[j]
+                    yi[j] = max(u, al * u)  # LeakyReLU for 0 <= alpha <= 1
+            else:
+                base = np.uint64(i * C)
+                for j in range(C):
+                    u = zi[j] * a[j] + b[j]
+                    keep = np.float64((_random_bits(key, base + np.uint64(j)) >> _S32) >= thr)
+                    yi[j] = max(u, al * u) * (keep * sc)
+
+
+@njit(cache=True, nogil=True)
+def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb):
+    """Backward pass of G models (shapes as :func:`_forward`): ``dz`` if ``want_dz``, and ``dgb`` = (dγ, dβ), float[2, G, C] (written)."""
+    G, B, C = z.shape
+    a = np.empty(C, np.float64)
+    b = np.empty(C, np.float64)
+    m = np.empty(C, np.float64)
+    r = np.empty(C, np.float64)
+    k = np.empty(C, np.float64)
+    sg = np.empty(C, np.float64)
+    sb = np.empty(C, np.float64)
+    for g in range(G):
+        zg, dyg, dzg = z[g], dy[g], dz[g]
+        for j in range(C):
+            m[j] = stats[0, g, j]
+            r[j] = stats[2, g, j]
+            a[j] = gamma[g, j] * r[j]
+            b[j] = beta[g, j] - m[j] * a[j]
+        sg[:] = 0.0
+        sb[:] = 0.0
+        al, sc, key, thr = model[0, g], model[1, g], bits[0, g], bits[1, g]
+        for i in range(B):
+            zi, dyi, dzi = zg[i], dyg[i], dzg[i]
+            base = np.uint64(i * C)
+            for j in range(C):
+                u = zi[j] * a[j] + b[j]  # the forward's u, bit for bit: same expression
+                d = dyi[j] * (al if u < 0.0 else 1.0)
+                if thr > 0:
+                    d *= np.float64((_random_bits(key, base + np.uint64(j)) >> _S32) >= thr) * sc
+                sb[j] += d
+                sg[j] += d * ((zi[j] - m[j]) * r[j])
+                dzi[j] = d  # g_ij, kept for the second pass
+        for j in range(C):
+            dgb[0, g, j] = sg[j]
+            dgb[1, g, j] = sb[j]
+        if not want_dz:
+            continue
+        for j in range(C):
+            k[j] = gamma[g, j] * r[j]
+            sb[j] /= B
+            sg[j] /= B
+        for i in range(B):
+            zi, dzi = zg[i], dzg[i]
+            for j in range(C):
+                dzi[j] = k[j] * (dzi[j] - sb[j] - (zi[j] - m[j]) * r[j] * sg[j])
+
+
+class _BNAct(torch.autograd.Function):
+    """Autograd wrapper of the two kernels (``z`` (G, B, C) C-contiguous; ``model``, ``bits`` as :func:`_forward`)."""
+
+    @staticmethod
+    def forward(ctx, z, gamma, beta, model, bits, eps):
+        y = torch.empty_like(z)
+        stats = z.new_empty((3, z.shape[0], z.shape[2]))
+        _forward(z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(), model, bits, eps,
+                 y.numpy(), stats.numpy())
+        ctx.save_for_backward(z, gamma, beta, stats)
+        ctx.model, ctx.bits = model, bits
+        ctx.mark_non_differentiable(stats)
+        return y, stats
+
+    @staticmethod
+    def backward(ctx, dy, _dstats):
+        z, gamma, beta, stats = ctx.saved_tensors
+        want_dz = ctx.needs_input_grad[0]
+        dz = torch.empty_like(z)
+        dgb = z.new_empty((2, z.shape[0], z.shape[2]))
+        _backward(dy.contiguous().numpy(), z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(),
+                  ctx.model, ctx.bits, stats.numpy(), want_dz, dz.numpy(), dgb.numpy())
+        return (dz if want_dz else None), dgb[0], dgb[1], None, None, None
+
+
+def fused_bn_act(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, model: np.ndarray, bits: np.ndarray,
+                 eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The unchecked core of :func:`bn_act` for trainers that prepare their arguments once.
+
+    ``z`` (G, B, C) contiguous float32/float64 on the CPU; ``weight``,
+    ``bias`` (G, C); ``model`` float64[2, G] = (α, 1/(1-p)); ``bits``
+    uint64[2, G] = (mask key, threshold; threshold 0 for no dropout).
+    Returns ``y`` (G, B, C) and ``stats`` (3, G, C) = (mean, biased
+    variance, 1/sqrt(var + eps)).
+    """
+    return _BNAct.apply(z, weight, bias, model, bits, eps)
+
+
+def _per_model(name: str, value, G: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape == (G,):
+        return arr
+    if arr.ndim == 0:
+        return np.full(G, float(arr))
+    raise ValueError(f"{name} must be a scalar or have one value per model ({G}); got shape {arr.shape}")
+
+
+def model_constants(alpha: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``model`` (α, 1/(1-p)) and ``bits`` (keys 0, thresholds) arrays of :func:`fused_bn_act` for G models."""
+    model = np.stack([np.asarray(alpha, np.float64), 1.0 / (1.0 - np.asarray(p, np.float64))])
+    bits = np.zeros((2, model.shape[1]), np.uint64)
+    bits[1] = [mask_threshold(float(v)) if v > 0 else 0 for v in p]
+    return model, bits
+
+
+def _dropout_params(p: np.ndarray, generators, keys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mask keys, 32-bit thresholds and scales ``1/(1-p)`` of G models (threshold 0: no dropout)."""
+    G = p.shape[0]
+    thresholds = np.zeros(G, np.uint64)
+    scales = np.ones(G, np.float64)
+    drop = p > 0
+    if not drop.any():
+        return np.zeros(G, np.uint64), thresholds, scales
+    if keys is None:  # one draw per model with p > 0, where springlab's Dropout would draw it
+        keys = np.zeros(G, np.uint64)
+        for g in np.flatnonzero(drop):
+            keys[g] = draw_mask_key(None if generators is None else generators[g])
+    else:
+        keys = np.asarray(keys, dtype=np.uint64).reshape(G)
+    for g in np.flatnonzero(drop):
+        thresholds[g] = mask_threshold(float(p[g]))
+        scales[g] = 1.0 / (1.0 - p[g])
+    return keys, thresholds, scales
+
+
+def _checked(z, alpha, p, generators, keys):
+    if z.dim() not in (2, 3):
+        raise ValueError(f"z must have shape (B, C) or (G, B, C); got {tuple(z.shape)}")
+    if z.shape[-2] < 2:
+        raise ValueError(f"BatchNorm in training needs a batch of at least 2 samples; got {z.shape[-2]}")
+    G = 1 if z.dim() == 2 else z.shape[0]
+    al, pp = _per_model("alpha", alpha, G), _per_model("p", p, G)
+    if np.any((al < 0) | (al > 1)):
+        raise ValueError(f"alpha must be in [0, 1]; got {al}")
+    if np.any((pp < 0) | (pp >= 1)):
+        raise ValueError(f"p must be in [0, 1); got {pp}")
+    if generators is not None and len(generators) != G:
+        raise ValueError(f"generators must have one generator per model ({G}); got {len(generators)}")
+    return G, al, pp
+
+
+def bn_act(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, *, alpha=0.0, p=0.0, eps: float = 1e-5,
+           generators=None, keys=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training-mode BatchNorm → LeakyReLU(α) → dropout(p), fused (CPU, float32 or float64).
+
+    Parameters
+    ----------
+    z : Tensor, shape (B, C) or (G, B, C)
+        Pre-activations of one model, or of ``G`` models (C-contiguous).
+    weight, bias : Tensor, shape (C,) or (G, C)
+        BatchNorm's γ and β (differentiable).
+    alpha : float or sequence of G floats in [0, 1], default 0
+        LeakyReLU slope (1: no activation, as for the input BatchNorm).
+    p : float or sequence of G floats in [0, 1), default 0
+        Dropout rate. A model with ``p > 0`` takes one draw from its
+        generator for its mask key (:func:`springlab.dropout.draw_mask_key`),
+        where :class:`springlab.dropout.Dropout` would, and gets the same mask.
+    eps : float, default 1e-5
+    generators : sequence of G torch.Generator, optional
+        Per-model sources of the mask keys (default: torch's global one).
+    keys : sequence of G ints, optional
+        Mask keys drawn beforehand (then nothing is drawn here).
+
+    Returns
+    -------
+    y : Tensor, shape of ``z``
+    mean, var : Tensor, shape (C,) or (G, C)
+        The batch mean and *biased* variance (for the running statistics;
+        not differentiable).
+    """
+    G, al, pp = _checked(z, alpha, p, generators, keys)
+    if not can_fuse(z):
+        raise ValueError(f"bn_act runs on dense float32/float64 CPU tensors; got {z.dtype} on {z.device} "
+                         "(use bn_act_reference)")
+    keys, thresholds, scales = _dropout_params(pp, generators, keys)
+    model, bits = np.stack([al, scales]), np.stack([keys, thresholds])
+    y, stats = fused_bn_act(z.reshape(G, *z.shape[-2:]).contiguous(), weight.reshape(G, -1), bias.reshape(G, -1),
+                            model, bits, float(eps))
+    return y.reshape(z.shape), stats[0].reshape(weight.shape), stats[1].reshape(weight.shape)
+
+
+def bn_act_reference(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, *, alpha=0.0, p=0.0,
+                     eps: float = 1e-5, generators=None, keys=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`bn_act` in plain PyTorch operations (any device; the readable definition). Same arguments and results."""
+    G, al, pp = _checked(z, alpha, p, generators, keys)
+    z3 = z.reshape(G, *z.shape[-2:])
+    B, C = z3.shape[1:]
+    mean = z3.mean(1, keepdim=True)
+    var = (z3 - mean).square().mean(1, keepdim=True)
+    zhat = (z3 - mean) / torch.sqrt(var + eps)
+    u = weight.reshape(G, 1, C) * zhat + bias.reshape(G, 1, C)
+    slope = torch.tensor(al, dtype=z.dtype, device=z.device).view(G, 1, 1)
+    y = torch.maximum(u, slope * u)  # LeakyReLU for 0 <= alpha <= 1
+    keys, thresholds, scales = _dropout_params(pp, generators, keys)
+    if thresholds.any():
+        masks = [dropout_mask_from_key((B, C), int(keys[g]), float(pp[g]), dtype=z.dtype, device=z.device)
+                 if thresholds[g] else torch.ones(B, C, dtype=z.dtype, device=z.device) for g in range(G)]
+        y = y * torch.stack(masks)
+    return y.reshape(z.shape), mean.detach().reshape(weight.shape), var.detach().reshape(weight.shape)
+
+
+def can_fuse(z: torch.Tensor) -> bool:
+    """Whether :func:`bn_act` runs on these pre-activations (CPU, float32/float64, dense)."""
+    return z.device.type == "cpu" and z.dtype in (torch.float32, torch.float64) and z.layout == torch.strided
+
+
+@torch.no_grad()
+def update_running_stats(running_mean: torch.Tensor, running_var: torch.Tensor, num_batches_tracked: torch.Tensor,
+                         momentum: float | None, mean: torch.Tensor, var: torch.Tensor, batch: int) -> None:
+    """Update BatchNorm's running statistics in place from a batch's mean and biased variance, as BatchNorm does.
+
+    ``running = (1 - m) running + m batch`` with the *unbiased* batch variance;
+    ``momentum=None`` is the cumulative average (``m = 1 / batches``).
+    ``num_batches_tracked`` is incremented here. Shapes: ``(C,)`` or ``(G, C)``
+    (``num_batches_tracked``: ``()`` or ``(G,)``).
+    """
+    num_batches_tracked.add_(1)
+    if momentum is None:
+        factor = (1.0 / num_batches_tracked.to(running_mean.dtype)).reshape(*num_batches_tracked.shape,
+                                                                             *([1] * (running_mean.dim() - num_batches_tracked.dim())))
+    else:
+        factor = momentum
+    running_mean.mul_(1 - factor).add_(factor * mean)
+    running_var.mul_(1 - factor).add_(factor * var * (batch / (batch - 1)))
