@@ -50,7 +50,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .bn_act import bn_act_reference, can_fuse, fused_bn_act, model_constants, update_running_stats
+from .bn_act import bn_act_backward, bn_act_forward, bn_act_reference, can_fuse, model_constants, update_running_stats
 from .dropout import dropout_mask_from_key
 from .networks import MLP
 from .separation import load_curves
@@ -81,56 +81,102 @@ def _per_model(name: str, value, G: int) -> list:
 
 def _forward(p: dict, buf: dict, x: torch.Tensor, alpha: np.ndarray, drops: np.ndarray, keys: np.ndarray | None,
              depth: int, norm: str, momentum: float | None, eps: float) -> torch.Tensor:
-    """Training-mode forward pass of G stacked models; updates the stacked BatchNorm running statistics.
+    """Training-mode forward pass of G stacked models in PyTorch operations (autograd computes the backward).
 
-    ``x`` has shape (G, B, in); ``p`` and ``buf`` hold the stacked parameters
-    and buffers (leading axis G); ``alpha`` and ``drops`` (G,) are the
-    models' slopes and dropout rates, ``keys`` (G, depth) the dropout mask
-    keys of this step (None without dropout). Returns the logits (G, B, K).
-    On the CPU, BatchNorm → LeakyReLU → dropout is one fused kernel per
-    layer (:func:`springlab.bn_act.fused_bn_act`); elsewhere its reference.
+    The general path (any device, BatchNorm or none). ``x`` has shape (G, B, in);
+    ``p`` and ``buf`` hold the stacked parameters and buffers (leading axis G);
+    ``alpha`` and ``drops`` (G,) are the models' slopes and dropout rates,
+    ``keys`` (G, depth) the dropout mask keys of this step (None without
+    dropout). Updates the stacked running statistics; returns the logits (G, B, K).
     """
     G, B = x.shape[:2]
-    fused = can_fuse(x) and norm == "batch"
-    if fused:
-        model, bits = model_constants(alpha, drops)
-        plain_model, plain_bits = model_constants(np.ones(G), np.zeros(G))
-
-    def normalise_act(prefix, h, layer_keys):
-        if prefix == "input_norm":
-            a, d, k = 1.0, 0.0, None
-        else:
-            a, d, k = alpha, drops, layer_keys
-        if norm == "none":  # LeakyReLU and dropout only
-            h = torch.maximum(h, torch.as_tensor(a, dtype=h.dtype, device=h.device).view(-1, 1, 1) * h)
-            if k is not None:
-                h = h * torch.stack([dropout_mask_from_key(h.shape[1:], int(k[g]), float(d[g]), dtype=h.dtype,
-                                                           device=h.device) if d[g] > 0 else torch.ones_like(h[g])
-                                     for g in range(G)])
-            return h
-        if fused:
-            if prefix == "input_norm":
-                layer_model, layer_bits = plain_model, plain_bits
-            else:
-                layer_model, layer_bits = model, bits.copy()  # a copy: autograd keeps it for the backward pass
-                if k is not None:
-                    layer_bits[0] = k
-            y, stats = fused_bn_act(h.contiguous(), p[prefix + ".weight"], p[prefix + ".bias"], layer_model,
-                                    layer_bits, eps)
-            mean, var = stats[0], stats[1]
-        else:
-            y, mean, var = bn_act_reference(h, p[prefix + ".weight"], p[prefix + ".bias"], alpha=a, p=d, eps=eps,
-                                            keys=k if k is not None else None)
-        update_running_stats(buf[prefix + ".running_mean"], buf[prefix + ".running_var"],
-                             buf[prefix + ".num_batches_tracked"], momentum, mean, var, B)
-        return y
-
-    h = normalise_act("input_norm", x, None) if norm == "batch" else x
+    h = x
+    if norm == "batch":
+        h, mean, var = bn_act_reference(x, p["input_norm.weight"], p["input_norm.bias"], alpha=1.0, eps=eps)
+        update_running_stats(buf["input_norm.running_mean"], buf["input_norm.running_var"],
+                             buf["input_norm.num_batches_tracked"], momentum, mean, var, B)
     for i in range(depth):
         w, b = p[f"hidden.{i}.linear.weight"], p[f"hidden.{i}.linear.bias"]
         z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
-        h = normalise_act(f"hidden.{i}.norm", z, None if keys is None else keys[:, i])
+        k = None if keys is None else keys[:, i]
+        if norm == "batch":
+            prefix = f"hidden.{i}.norm"
+            h, mean, var = bn_act_reference(z, p[prefix + ".weight"], p[prefix + ".bias"], alpha=alpha, p=drops,
+                                            eps=eps, keys=k)
+            update_running_stats(buf[prefix + ".running_mean"], buf[prefix + ".running_var"],
+                                 buf[prefix + ".num_batches_tracked"], momentum, mean, var, B)
+        else:  # LeakyReLU and dropout only
+            h = torch.maximum(z, torch.as_tensor(alpha, dtype=z.dtype, device=z.device).view(-1, 1, 1) * z)
+            if k is not None:
+                h = h * torch.stack([dropout_mask_from_key(h.shape[1:], int(k[g]), float(drops[g]), dtype=h.dtype,
+                                                           device=h.device) if drops[g] > 0 else torch.ones_like(h[g])
+                                     for g in range(G)])
     return torch.baddbmm(p["head.bias"].unsqueeze(1), h, p["head.weight"].transpose(1, 2))
+
+
+def _step_autograd(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum, eps):
+    """Loss (G,) and gradients (in ``names`` order) of one step through :func:`_forward` and autograd."""
+    G, B = y.shape
+    out = _forward(p, buf, x, alpha, drops, keys, depth, norm, momentum, eps)
+    loss = F.cross_entropy(out.reshape(G * B, -1), y.reshape(-1), reduction="none").view(G, B).mean(1)
+    return loss.detach(), list(torch.autograd.grad(loss.sum(), [p[k] for k in names]))
+
+
+def _can_step_by_hand(x: torch.Tensor, norm: str) -> bool:
+    return norm == "batch" and can_fuse(x)
+
+
+@torch.no_grad()
+def _step_by_hand(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum, eps):
+    """:func:`_step_autograd` with the backward pass written out (CPU, BatchNorm): the fast path.
+
+    Forward: ``z_i = h_{i-1} W_iᵀ + b_i`` (``baddbmm``), then the fused
+    BatchNorm → LeakyReLU → dropout kernel. Backward, for the mean
+    cross-entropy of each model: ``∂L/∂logits = (softmax − onehot) / B``;
+    per linear layer ``∂W = (∂z)ᵀ h``, ``∂b = Σ_batch ∂z``, ``∂h = ∂z W``; per
+    BatchNorm layer the backward kernel. No autograd graph is built, which
+    is most of the per-step overhead at small batches.
+    """
+    G, B = y.shape
+    model, bits = model_constants(alpha, drops)
+    plain = model_constants(np.ones(G), np.zeros(G))
+
+    def bn_forward(prefix, z, layer_model, layer_bits):
+        h, st = bn_act_forward(z, p[prefix + ".weight"], p[prefix + ".bias"], layer_model, layer_bits, eps)
+        update_running_stats(buf[prefix + ".running_mean"], buf[prefix + ".running_var"],
+                             buf[prefix + ".num_batches_tracked"], momentum, st[0], st[1], B)
+        return h, st
+
+    x = x.contiguous()
+    h, st_in = bn_forward("input_norm", x, *plain)
+    saved = []  # per layer: its input h, its pre-activation z, its bits, its statistics
+    for i in range(depth):
+        z = torch.baddbmm(p[f"hidden.{i}.linear.bias"].unsqueeze(1), h, p[f"hidden.{i}.linear.weight"].transpose(1, 2))
+        layer_bits = bits.copy()
+        if keys is not None:
+            layer_bits[0] = keys[:, i]
+        h_next, st = bn_forward(f"hidden.{i}.norm", z, model, layer_bits)
+        saved.append((h, z, layer_bits, st))
+        h = h_next
+    out = torch.baddbmm(p["head.bias"].unsqueeze(1), h, p["head.weight"].transpose(1, 2))
+    logp = torch.log_softmax(out, dim=2)
+    target = y.unsqueeze(2)
+    loss = -logp.gather(2, target).squeeze(2).mean(1)
+    d = logp.exp_()  # softmax
+    d.scatter_add_(2, target, torch.full(target.shape, -1.0, dtype=d.dtype)).div_(B)
+    grads = {"head.weight": torch.bmm(d.transpose(1, 2), h), "head.bias": d.sum(1)}
+    dh = torch.bmm(d, p["head.weight"])
+    for i in reversed(range(depth)):
+        h_in, z, layer_bits, st = saved[i]
+        prefix = f"hidden.{i}"
+        dz, grads[prefix + ".norm.weight"], grads[prefix + ".norm.bias"] = bn_act_backward(
+            dh, z, p[prefix + ".norm.weight"], p[prefix + ".norm.bias"], model, layer_bits, st)
+        grads[prefix + ".linear.weight"] = torch.bmm(dz.transpose(1, 2), h_in)
+        grads[prefix + ".linear.bias"] = dz.sum(1)
+        dh = torch.bmm(dz, p[prefix + ".linear.weight"])
+    _, grads["input_norm.weight"], grads["input_norm.bias"] = bn_act_backward(
+        dh, x, p["input_norm.weight"], p["input_norm.bias"], *plain, st_in, want_dz=False)
+    return loss, [grads[k] for k in names]
 
 
 def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 2560, epochs: int = 100,
@@ -257,9 +303,8 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
                 for g in np.flatnonzero(drops > 0):  # (depth,) draws at once equal depth single draws
                     keys[g] = torch.randint(0, 2**63 - 1, (depth,), generator=gens[g], device=dev).cpu().numpy()
             xb = xb.to(dtype)
-            out = _forward(params, buffers, xb, alpha_np, drops, keys, depth, norm, momentum, bn_eps)
-            loss = F.cross_entropy(out.reshape(G * B, -1), yb.reshape(-1), reduction="none").view(G, B).mean(1)
-            grads = torch.autograd.grad(loss.sum(), plist)
+            step = _step_by_hand if _can_step_by_hand(xb, norm) else _step_autograd
+            loss, grads = step(params, buffers, names, xb, yb, alpha_np, drops, keys, depth, norm, momentum, bn_eps)
             t_step += 1
             with torch.no_grad():
                 if fused_adam is not None:
@@ -278,7 +323,7 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
                 else:
                     for p, gr in zip(plist, grads):
                         p.sub_(shaped(lr_t, p) * gr)
-                epoch_loss += loss.detach() * B  # float32 accumulator, as in train()
+                epoch_loss += loss * B  # float32 accumulator, as in train()
         epoch_loss = epoch_loss / n
         losses.append(epoch_loss)
         values = epoch_loss.double().cpu().numpy()

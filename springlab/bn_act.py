@@ -47,7 +47,8 @@ from numba import njit
 from .dropout import draw_mask_key, dropout_mask_from_key, mask_threshold
 from .springs import _random_bits  # the counter-based generator of the chain simulator (SplitMix64)
 
-__all__ = ["bn_act", "bn_act_reference", "fused_bn_act", "model_constants", "can_fuse", "update_running_stats"]
+__all__ = ["bn_act", "bn_act_reference", "fused_bn_act", "bn_act_forward", "bn_act_backward", "model_constants",
+           "can_fuse", "update_running_stats"]
 
 _S32 = np.uint64(32)
 
@@ -80,28 +81,28 @@ def _forward(z, gamma, beta, model, bits, eps, y, stats):
     """
     G, B, C = z.shape
     s = np.empty(C, np.float64)
+    s2 = np.empty(C, np.float64)
     a = np.empty(C, np.float64)
     b = np.empty(C, np.float64)
     m = np.empty(C, np.float64)
     for g in range(G):
         zg, yg = z[g], y[g]
+        # mean and variance in one pass, shifted by the first sample (stable unless it is far from the mean)
+        for j in range(C):
+            m[j] = zg[0, j]
         s[:] = 0.0
+        s2[:] = 0.0
         for i in range(B):  # inner loops run along contiguous units: they vectorise without reordering sums
             zi = zg[i]
             for j in range(C):
-                s[j] += zi[j]
-        for j in range(C):
-            stats[0, g, j] = s[j] / B
-            m[j] = stats[0, g, j]
-        s[:] = 0.0
-        for i in range(B):
-            zi = zg[i]
-            for j in range(C):
                 d = zi[j] - m[j]
-                s[j] += d * d
+                s[j] += d
+                s2[j] += d * d
         for j in range(C):
-            stats[1, g, j] = s[j] / B
+            stats[0, g, j] = m[j] + s[j] / B
+            stats[1, g, j] = max((s2[j] - s[j] * s[j] / B) / B, 0.0)
             stats[2, g, j] = 1.0 / np.sqrt(stats[1, g, j] + eps)
+            m[j] = stats[0, g, j]
             a[j] = gamma[g, j] * stats[2, g, j]
             b[j] = beta[g, j] - m[j] * a[j]
         al, sc, key, thr = model[0, g], model[1, g], bits[0, g], bits[1, g]
@@ -166,15 +167,33 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb):
                 dzi[j] = k[j] * (dzi[j] - sb[j] - (zi[j] - m[j]) * r[j] * sg[j])
 
 
+def bn_act_forward(z: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, model: np.ndarray, bits: np.ndarray,
+                   eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The forward kernel on tensors, without autograd (arguments as :func:`fused_bn_act`); returns ``y, stats``."""
+    y = torch.empty_like(z)
+    stats = z.new_empty((3, z.shape[0], z.shape[2]))
+    _forward(z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(), model, bits, eps, y.numpy(),
+             stats.numpy())
+    return y, stats
+
+
+def bn_act_backward(dy: torch.Tensor, z: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, model: np.ndarray,
+                    bits: np.ndarray, stats: torch.Tensor, want_dz: bool = True
+                    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
+    """The backward kernel on tensors: ``dz`` (None unless ``want_dz``), ``dgamma``, ``dbeta`` for the output gradient ``dy``."""
+    dz = torch.empty_like(z)
+    dgb = z.new_empty((2, z.shape[0], z.shape[2]))
+    _backward(dy.contiguous().numpy(), z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(), model,
+              bits, stats.numpy(), want_dz, dz.numpy(), dgb.numpy())
+    return (dz if want_dz else None), dgb[0], dgb[1]
+
+
 class _BNAct(torch.autograd.Function):
     """Autograd wrapper of the two kernels (``z`` (G, B, C) C-contiguous; ``model``, ``bits`` as :func:`_forward`)."""
 
     @staticmethod
     def forward(ctx, z, gamma, beta, model, bits, eps):
-        y = torch.empty_like(z)
-        stats = z.new_empty((3, z.shape[0], z.shape[2]))
-        _forward(z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(), model, bits, eps,
-                 y.numpy(), stats.numpy())
+        y, stats = bn_act_forward(z, gamma, beta, model, bits, eps)
         ctx.save_for_backward(z, gamma, beta, stats)
         ctx.model, ctx.bits = model, bits
         ctx.mark_non_differentiable(stats)
@@ -183,12 +202,8 @@ class _BNAct(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy, _dstats):
         z, gamma, beta, stats = ctx.saved_tensors
-        want_dz = ctx.needs_input_grad[0]
-        dz = torch.empty_like(z)
-        dgb = z.new_empty((2, z.shape[0], z.shape[2]))
-        _backward(dy.contiguous().numpy(), z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(),
-                  ctx.model, ctx.bits, stats.numpy(), want_dz, dz.numpy(), dgb.numpy())
-        return (dz if want_dz else None), dgb[0], dgb[1], None, None, None
+        dz, dgamma, dbeta = bn_act_backward(dy, z, gamma, beta, ctx.model, ctx.bits, stats, ctx.needs_input_grad[0])
+        return dz, dgamma, dbeta, None, None, None
 
 
 def fused_bn_act(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, model: np.ndarray, bits: np.ndarray,

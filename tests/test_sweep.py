@@ -29,13 +29,19 @@ def data():
     return load_dataset("mnist")
 
 
-@pytest.mark.parametrize("case", ["per-model lr and dropout", "one lr, no dropout"])
-def test_batched_trainer_equals_train_in_float64(data, case):
+@pytest.mark.parametrize("case, path", [("per-model lr and dropout", "by hand"), ("one lr, no dropout", "by hand"),
+                                        ("per-model lr and dropout", "autograd"), ("no BatchNorm", "autograd")])
+def test_batched_trainer_equals_train_in_float64(data, case, path, monkeypatch):
     """Per-model α, dropout, lr, data noise and seed: the batched path reproduces train() run by run.
 
     The first case takes the hand-written per-model Adam and the fused kernel with dropout masks; the
-    second torch's fused Adam (one learning rate) and the kernel without dropout.
+    second torch's fused Adam (one learning rate) and the kernel without dropout. "by hand" is the
+    CPU path (backward pass written out, fused kernel); "autograd" the general one (PyTorch operations).
     """
+    from springlab import batched
+
+    if path == "autograd":
+        monkeypatch.setattr(batched, "_can_step_by_hand", lambda x, norm: False)
     from springlab.batched import train_batched
     from springlab.networks import MLP
     from springlab.training import train
@@ -49,9 +55,11 @@ def test_batched_trainer_equals_train_in_float64(data, case):
             dict(alpha=1.0, dropout=0.25, lr=5e-4, noise=0.5, seed=2)]
     if case == "one lr, no dropout":
         cfgs = [dict(c, lr=2e-3, dropout=0.0) for c in cfgs]
+    norm = "none" if case == "no BatchNorm" else "batch"
 
     def make(c):
-        return MLP64(data.in_dim, width=16, depth=3, alpha=c["alpha"], dropout=c["dropout"], seed=c["seed"]).double()
+        return MLP64(data.in_dim, width=16, depth=3, alpha=c["alpha"], dropout=c["dropout"], seed=c["seed"],
+                     norm=norm).double()
 
     ref = [train(make(c), data, lr=c["lr"], batch_size=200, epochs=2, data_noise=c["noise"], seed=c["seed"])
            for c in cfgs]
