@@ -165,7 +165,7 @@ class MLP(_Base):
             return self
         was = self.training
         self.eval()
-        x = x.flatten(1).to(self.head.weight.device, torch.float32)
+        x = x.flatten(1).to(self.head.weight.device, self.head.weight.dtype)  # the model's dtype (float64 too)
 
         def set_c(mod: FixedScale, z):
             mod.c.fill_(1.0 / float(z.pow(2).mean().clamp_min(1e-12).sqrt()))

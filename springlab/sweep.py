@@ -13,17 +13,21 @@ The runs of a sweep are grouped by what they must share to train together
 (architecture, batch size, epochs, optimizer), and each group is run the
 faster way on a CPU (``strategy="auto"``):
 
-* ``"loop"``: one model after another with :func:`~springlab.training.train`
-  itself. At (near) full batch each step is a few large matrix products that
-  already keep the cores busy, and stacking models only adds memory traffic:
-  a plain loop is fastest (``python -m springlab bench sweep``).
 * ``"batched"``: up to ``max_group`` models at once as one batched model
   (:func:`springlab.batched.train_batched`: stacked parameters, batched
   matrix products, one fused BatchNorm–LeakyReLU–dropout kernel per layer
-  with per-model α and dropout masks, stacked BatchNorm statistics, Adam).
-  At small batches a single model's step is all per-call overhead; one
-  stacked step amortises it over the group. Groups share the learning rate
-  too, so that their Adam step is torch's fused one.
+  with per-model α and dropout masks, stacked BatchNorm statistics, Adam,
+  and the backward pass written out instead of autograd's). At small
+  batches a single model's step is all per-call overhead, which one stacked
+  step amortises over the group; at full batch the fused kernels and the
+  missing autograd graph still make it faster than a loop
+  (``python -m springlab bench sweep``: about 4.5× at batch 64 and 1.5× at
+  full batch on two cores). Groups share the learning rate too, so that
+  their Adam step is torch's fused one. ``"auto"`` takes it whenever the
+  models can be stacked (MLPs with BatchNorm or none).
+* ``"loop"``: one model after another with :func:`~springlab.training.train`
+  itself, the readable reference; ``"auto"`` uses it for single runs and
+  for models the batched trainer cannot stack (``norm="fixed"``).
 
 Both give the same runs: every model draws its batches, noise and dropout
 masks from its own generator seeded with its seed, in ``train``'s order (in
@@ -67,8 +71,8 @@ KNOBS: tuple[str, ...] = ("data_noise", "lr", "dropout", "batch_size", "depth", 
 STRATEGIES: tuple[str, ...] = ("auto", "loop", "batched")
 #: Rows of Fig. 1: α = 0 (ReLU, most nonlinear) first.
 FIG1_ALPHAS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-#: ``"auto"`` trains batched when a step holds at most this fraction of the training set.
-BATCHED_MAX_FRACTION = 0.25
+#: Normalisations the batched trainer can stack (``"auto"`` loops over the others).
+BATCHABLE_NORMS: tuple[str, ...] = ("batch", "none")
 #: Largest number of sample rows (models × batch) in one batched step: bounds memory and cache misses.
 BATCHED_MAX_ROWS = 16384
 
@@ -105,10 +109,17 @@ def run_config(fixed: dict[str, Any], alpha: float, knob: str, value, seed: int)
 
 
 def choose_strategy(batch_size: int, n_train: int, strategy: str = "auto") -> str:
-    """``"loop"`` or ``"batched"`` for a group (module docstring; thresholds from ``bench sweep``)."""
+    """``"loop"`` or ``"batched"`` for a group of runs (module docstring).
+
+    Up to springlab 0.2 the batched trainer ran under ``torch.func.vmap`` and
+    lost to the loop above a quarter of the training set per step; since it
+    writes its backward pass out, ``bench sweep`` finds it faster at every
+    batch size, so ``"auto"`` is ``"batched"`` (the arguments are kept for
+    callers that pass them).
+    """
     if strategy != "auto":
         return strategy
-    return "batched" if batch_size <= BATCHED_MAX_FRACTION * n_train else "loop"
+    return "batched"
 
 
 # -- running runs (local or on a Dask worker) ------------------------------------------------------
@@ -225,6 +236,8 @@ def _plan(todo: list[dict[str, Any]], strategy: str, max_group: int) -> list[_Ta
     for cfgs in groups.values():
         c0 = cfgs[0]
         how = choose_strategy(c0["batch_size"], c0["n_train"], strategy)
+        if how == "batched" and strategy == "auto" and c0["norm"] not in BATCHABLE_NORMS:
+            how = "loop"
         if how == "loop":
             tasks.extend(_Task([c], "loop") for c in cfgs)
         else:

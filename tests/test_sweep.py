@@ -103,9 +103,13 @@ def test_sweep_loop_and_batched_strategies_agree():
     assert md["springlab"] and md["torch"] == torch.__version__ and md["command"]
 
 
-def test_auto_strategy_thresholds():
-    assert choose_strategy(2560, 2560) == "loop" and choose_strategy(1280, 2560) == "loop"
-    assert choose_strategy(64, 2560) == "batched" and choose_strategy(5, 2560) == "batched"
+def test_auto_strategy_batches_what_it_can_stack():
+    assert choose_strategy(2560, 2560) == choose_strategy(5, 2560) == "batched"
+    assert choose_strategy(64, 2560, "loop") == "loop"
+    kw = dict(alpha=[0.0, 1.0], knob=("dropout", [0.1]), seeds=1, batch_size=640, store=False, **TINY)
+    assert dnn_phase_diagram(**kw).metadata["runs"]["by_strategy"] == {"batched": 2}
+    fixed = dnn_phase_diagram(norm="fixed", **kw)  # fixed scaling constants: not stackable, so a loop
+    assert fixed.metadata["runs"]["by_strategy"] == {"loop": 2}
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -205,6 +209,6 @@ def test_dask_local_cluster_equals_local_run():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         remote = dnn_phase_diagram(client=client, **kw)
-    assert remote.metadata["runs"]["by_strategy"] == local.metadata["runs"]["by_strategy"] == {"batched": 4, "loop": 4}
+    assert remote.metadata["runs"]["by_strategy"] == local.metadata["runs"]["by_strategy"] == {"batched": 8}
     np.testing.assert_allclose(remote.load_seeds, local.load_seeds, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(remote.test_accuracy, local.test_accuracy)
