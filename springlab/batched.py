@@ -12,8 +12,8 @@ for BatchNorm → LeakyReLU → dropout of all ``G`` models
 (:func:`springlab.bn_act.fused_bn_act`), and takes all ``G`` Adam steps
 with a handful of tensor operations. (An earlier version ran one model's
 forward pass under ``torch.func.vmap``; its per-operation overhead made it
-only about 2× faster than a loop at batch 64, against about 3.5× now,
-``python -m springlab bench sweep``.)
+only about 2× faster than a loop at batch 64, against about 4.5× now on
+two threads, ``python -m springlab bench sweep``.)
 
 It is the same training as :func:`springlab.training.train` (the readable
 reference, one model at a time), step for step:
