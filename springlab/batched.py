@@ -131,21 +131,23 @@ def _step_by_hand(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum
     """:func:`_step_autograd` with the backward pass written out (CPU, BatchNorm): the fast path.
 
     Forward: ``z_i = h_{i-1} W_iᵀ + b_i`` (``baddbmm``), then the fused
-    BatchNorm → LeakyReLU → dropout kernel. Backward, for the mean
-    cross-entropy of each model: ``∂L/∂logits = (softmax − onehot) / B``;
-    per linear layer ``∂W = (∂z)ᵀ h``, ``∂b = Σ_batch ∂z``, ``∂h = ∂z W``; per
-    BatchNorm layer the backward kernel. No autograd graph is built, which
-    is most of the per-step overhead at small batches.
+    BatchNorm → LeakyReLU → dropout kernel, which also updates the running
+    statistics. Backward, for the mean cross-entropy of each model:
+    ``∂L/∂logits = (softmax − onehot) / B``; per linear layer
+    ``∂W = (∂z)ᵀ h``, ``∂h = ∂z W``, and ``∂b = Σ_batch ∂z`` (summed by the
+    kernel); per BatchNorm layer the backward kernel. No autograd graph is
+    built, which is most of the per-step overhead at small batches.
     """
     G, B = y.shape
     model, bits = model_constants(alpha, drops)
     plain = model_constants(np.ones(G), np.zeros(G))
 
     def bn_forward(prefix, z, layer_model, layer_bits):
-        h, st = bn_act_forward(z, p[prefix + ".weight"], p[prefix + ".bias"], layer_model, layer_bits, eps)
-        update_running_stats(buf[prefix + ".running_mean"], buf[prefix + ".running_var"],
-                             buf[prefix + ".num_batches_tracked"], momentum, st[0], st[1], B)
-        return h, st
+        count = buf[prefix + ".num_batches_tracked"]
+        count.add_(1)
+        factor = np.full(G, momentum) if momentum is not None else 1.0 / count.double().numpy()
+        return bn_act_forward(z, p[prefix + ".weight"], p[prefix + ".bias"], layer_model, layer_bits, eps,
+                              running=(buf[prefix + ".running_mean"], buf[prefix + ".running_var"]), factor=factor)
 
     x = x.contiguous()
     h, st_in = bn_forward("input_norm", x, *plain)
@@ -169,12 +171,11 @@ def _step_by_hand(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum
     for i in reversed(range(depth)):
         h_in, z, layer_bits, st = saved[i]
         prefix = f"hidden.{i}"
-        dz, grads[prefix + ".norm.weight"], grads[prefix + ".norm.bias"] = bn_act_backward(
-            dh, z, p[prefix + ".norm.weight"], p[prefix + ".norm.bias"], model, layer_bits, st)
+        dz, grads[prefix + ".norm.weight"], grads[prefix + ".norm.bias"], grads[prefix + ".linear.bias"] = \
+            bn_act_backward(dh, z, p[prefix + ".norm.weight"], p[prefix + ".norm.bias"], model, layer_bits, st)
         grads[prefix + ".linear.weight"] = torch.bmm(dz.transpose(1, 2), h_in)
-        grads[prefix + ".linear.bias"] = dz.sum(1)
         dh = torch.bmm(dz, p[prefix + ".linear.weight"])
-    _, grads["input_norm.weight"], grads["input_norm.bias"] = bn_act_backward(
+    _, grads["input_norm.weight"], grads["input_norm.bias"], _ = bn_act_backward(
         dh, x, p["input_norm.weight"], p["input_norm.bias"], *plain, st_in, want_dz=False)
     return loss, [grads[k] for k in names]
 
@@ -237,6 +238,7 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
     n, K = x.shape[0], int(data.n_classes)
     x_std = float(x.std()) if any(noises) else 0.0
     full = batch_size >= n
+    x_all = x.to(dtype).expand(G, n, x.shape[1]).contiguous() if full else None  # every model's full batch, once
     noisy = [g for g in range(G) if noises[g] > 0]
 
     params, buffers = torch.func.stack_module_state(models)
@@ -285,7 +287,7 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
         for start in range(0, n, batch_size):
             B = min(batch_size, n - start)
             if full:
-                xb, yb = x.expand(G, n, x.shape[1]), y.expand(G, n)
+                xb, yb = x_all, y.expand(G, n)
             else:
                 idx = orders[:, start:start + batch_size]
                 xb, yb = x[idx], y[idx]  # one gather for all models: (G, B, in), (G, B)

@@ -57,7 +57,7 @@ _S32 = np.uint64(32)
 # compiled kernels: arithmetic only, no checks
 # ---------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def _forward(z, gamma, beta, model, bits, eps, y, stats):
+def _forward(z, gamma, beta, model, bits, eps, y, stats, run_mean, run_var, factor):
     """Forward pass of G models.
 
     Parameters
@@ -78,6 +78,12 @@ def _forward(z, gamma, beta, model, bits, eps, y, stats):
         Output (written).
     stats : float[3, G, C]
         Batch mean, biased variance and ``1/sqrt(var + eps)`` (written).
+    run_mean, run_var : float[G, C]
+        BatchNorm's running mean and variance, updated in place as
+        ``running = (1 - f) running + f batch`` (the unbiased variance)
+        when ``factor[g] >= 0``.
+    factor : float64[G]
+        The update weight ``f`` of each model (negative: no update).
     """
     G, B, C = z.shape
     s = np.empty(C, np.float64)
@@ -105,6 +111,11 @@ def _forward(z, gamma, beta, model, bits, eps, y, stats):
             m[j] = stats[0, g, j]
             a[j] = gamma[g, j] * stats[2, g, j]
             b[j] = beta[g, j] - m[j] * a[j]
+        f = factor[g]
+        if f >= 0.0:
+            for j in range(C):
+                run_mean[g, j] = (1.0 - f) * run_mean[g, j] + f * stats[0, g, j]
+                run_var[g, j] = (1.0 - f) * run_var[g, j] + f * stats[1, g, j] * (B / (B - 1.0))
         al, sc, key, thr = model[0, g], model[1, g], bits[0, g], bits[1, g]
         for i in range(B):
             zi, yi = zg[i], yg[i]
@@ -121,8 +132,14 @@ def _forward(z, gamma, beta, model, bits, eps, y, stats):
 
 
 @njit(cache=True, nogil=True)
-def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb):
-    """Backward pass of G models (shapes as :func:`_forward`): ``dz`` if ``want_dz``, and ``dgb`` = (dγ, dβ), float[2, G, C] (written)."""
+def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb, dzsum):
+    """Backward pass of G models (shapes as :func:`_forward`).
+
+    Writes ``dgb`` = (dγ, dβ), float[2, G, C], and, if ``want_dz``, ``dz``
+    (G, B, C) and its batch sums ``dzsum`` (G, C): the gradient of the bias
+    of a linear layer before this one. Two passes over ``z`` and ``dy``: the
+    first for the sums of BatchNorm's backward, the second for ``dz``.
+    """
     G, B, C = z.shape
     a = np.empty(C, np.float64)
     b = np.empty(C, np.float64)
@@ -131,6 +148,7 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb):
     k = np.empty(C, np.float64)
     sg = np.empty(C, np.float64)
     sb = np.empty(C, np.float64)
+    sz = np.empty(C, np.float64)
     for g in range(G):
         zg, dyg, dzg = z[g], dy[g], dz[g]
         for j in range(C):
@@ -142,7 +160,7 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb):
         sb[:] = 0.0
         al, sc, key, thr = model[0, g], model[1, g], bits[0, g], bits[1, g]
         for i in range(B):
-            zi, dyi, dzi = zg[i], dyg[i], dzg[i]
+            zi, dyi = zg[i], dyg[i]
             base = np.uint64(i * C)
             for j in range(C):
                 u = zi[j] * a[j] + b[j]  # the forward's u, bit for bit: same expression
@@ -151,7 +169,6 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb):
                     d *= np.float64((_random_bits(key, base + np.uint64(j)) >> _S32) >= thr) * sc
                 sb[j] += d
                 sg[j] += d * ((zi[j] - m[j]) * r[j])
-                dzi[j] = d  # g_ij, kept for the second pass
         for j in range(C):
             dgb[0, g, j] = sg[j]
             dgb[1, g, j] = sb[j]
@@ -161,31 +178,55 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb):
             k[j] = gamma[g, j] * r[j]
             sb[j] /= B
             sg[j] /= B
+        sz[:] = 0.0
         for i in range(B):
-            zi, dzi = zg[i], dzg[i]
+            zi, dyi, dzi = zg[i], dyg[i], dzg[i]
+            base = np.uint64(i * C)
             for j in range(C):
-                dzi[j] = k[j] * (dzi[j] - sb[j] - (zi[j] - m[j]) * r[j] * sg[j])
+                u = zi[j] * a[j] + b[j]
+                d = dyi[j] * (al if u < 0.0 else 1.0)
+                if thr > 0:
+                    d *= np.float64((_random_bits(key, base + np.uint64(j)) >> _S32) >= thr) * sc
+                v = k[j] * (d - sb[j] - (zi[j] - m[j]) * r[j] * sg[j])
+                dzi[j] = v
+                sz[j] += v
+        for j in range(C):
+            dzsum[g, j] = sz[j]
 
 
 def bn_act_forward(z: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, model: np.ndarray, bits: np.ndarray,
-                   eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """The forward kernel on tensors, without autograd (arguments as :func:`fused_bn_act`); returns ``y, stats``."""
+                   eps: float, running: tuple[torch.Tensor, torch.Tensor] | None = None,
+                   factor: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The forward kernel on tensors, without autograd (arguments as :func:`fused_bn_act`); returns ``y, stats``.
+
+    ``running`` (running mean, running variance), each (G, C), are updated in
+    place with the per-model weights ``factor`` (G,), as BatchNorm updates them.
+    """
     y = torch.empty_like(z)
     stats = z.new_empty((3, z.shape[0], z.shape[2]))
+    if running is None:
+        rm = rv = np.zeros((1, 1), dtype=stats.numpy().dtype)
+        factor = np.full(z.shape[0], -1.0)
+    else:
+        rm, rv = (r.detach().numpy() for r in running)
     _forward(z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(), model, bits, eps, y.numpy(),
-             stats.numpy())
+             stats.numpy(), rm, rv, factor)
     return y, stats
 
 
 def bn_act_backward(dy: torch.Tensor, z: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, model: np.ndarray,
                     bits: np.ndarray, stats: torch.Tensor, want_dz: bool = True
-                    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
-    """The backward kernel on tensors: ``dz`` (None unless ``want_dz``), ``dgamma``, ``dbeta`` for the output gradient ``dy``."""
+                    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The backward kernel on tensors: ``dz``, ``dgamma``, ``dbeta`` and ``dz`` summed over the batch (the preceding
+    linear layer's bias gradient) for the output gradient ``dy``; ``dz`` and its sum are None unless ``want_dz``."""
     dz = torch.empty_like(z)
     dgb = z.new_empty((2, z.shape[0], z.shape[2]))
+    dzsum = z.new_empty((z.shape[0], z.shape[2]))
     _backward(dy.contiguous().numpy(), z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(), model,
-              bits, stats.numpy(), want_dz, dz.numpy(), dgb.numpy())
-    return (dz if want_dz else None), dgb[0], dgb[1]
+              bits, stats.numpy(), want_dz, dz.numpy(), dgb.numpy(), dzsum.numpy())
+    if not want_dz:
+        return None, dgb[0], dgb[1], None
+    return dz, dgb[0], dgb[1], dzsum
 
 
 class _BNAct(torch.autograd.Function):
@@ -202,7 +243,7 @@ class _BNAct(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy, _dstats):
         z, gamma, beta, stats = ctx.saved_tensors
-        dz, dgamma, dbeta = bn_act_backward(dy, z, gamma, beta, ctx.model, ctx.bits, stats, ctx.needs_input_grad[0])
+        dz, dgamma, dbeta, _ = bn_act_backward(dy, z, gamma, beta, ctx.model, ctx.bits, stats, ctx.needs_input_grad[0])
         return dz, dgamma, dbeta, None, None, None
 
 
