@@ -101,7 +101,8 @@ def test_fig1_claim_accuracy_is_highest_near_linear_curves(shipped):
         assert np.mean(k[best]) < np.median(k), (name, k[best], np.median(k))
 
 
-@pytest.mark.parametrize("name, cells", [("fig1c", [(0, 0, 0), (5, -1, 1)]), ("fig1a", [(2, 1, 0)])])
+@pytest.mark.parametrize("name, cells", [("fig1c", [(0, 0, 0), (5, -1, 1)]), ("fig1a", [(2, 1, 0)]),
+                                         ("fig1d", [(3, 7, 0)])])  # 1d: batch 640, shipped from a batched group
 def test_shipped_cells_recompute(shipped, name, cells):
     if name not in shipped:
         pytest.skip(f"{name} is not shipped")
