@@ -9,7 +9,7 @@ per-call overhead), but ``G`` of them stacked along a leading axis can:
 instances (``torch.func.stack_module_state``), runs the forward pass with
 batched matrix products (``torch.baddbmm``) and one fused kernel per layer
 for BatchNorm → LeakyReLU → dropout of all ``G`` models
-(:func:`springlab.bn_act.fused_bn_act`), and takes all ``G`` Adam steps
+(:mod:`springlab.bn_act`), and takes all ``G`` Adam steps
 with a handful of tensor operations. (An earlier version ran one model's
 forward pass under ``torch.func.vmap``; its per-operation overhead made it
 only about 2× faster than a loop at batch 64, against about 4.5× now on
@@ -42,6 +42,7 @@ second moments, like any two float32 runs with differently ordered sums.
 """
 from __future__ import annotations
 
+import functools
 import time
 from typing import Sequence
 
@@ -126,8 +127,15 @@ def _can_step_by_hand(x: torch.Tensor, norm: str) -> bool:
     return norm == "batch" and can_fuse(x)
 
 
+def _hand_constants(alpha: np.ndarray, drops: np.ndarray, momentum: float | None):
+    """What :func:`_step_by_hand` needs every step and never changes: kernel arrays and the running-stats weight."""
+    G = alpha.shape[0]
+    return (*model_constants(alpha, drops), model_constants(np.ones(G), np.zeros(G)),
+            None if momentum is None else np.full(G, momentum))
+
+
 @torch.no_grad()
-def _step_by_hand(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum, eps):
+def _step_by_hand(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum, eps, *, consts):
     """:func:`_step_autograd` with the backward pass written out (CPU, BatchNorm): the fast path.
 
     Forward: ``z_i = h_{i-1} W_iᵀ + b_i`` (``baddbmm``), then the fused
@@ -136,16 +144,16 @@ def _step_by_hand(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum
     ``∂L/∂logits = (softmax − onehot) / B``; per linear layer
     ``∂W = (∂z)ᵀ h``, ``∂h = ∂z W``, and ``∂b = Σ_batch ∂z`` (summed by the
     kernel); per BatchNorm layer the backward kernel. No autograd graph is
-    built, which is most of the per-step overhead at small batches.
+    built, which is most of the per-step overhead at small batches. ``consts``
+    are the run's constants from :func:`_hand_constants`.
     """
     G, B = y.shape
-    model, bits = model_constants(alpha, drops)
-    plain = model_constants(np.ones(G), np.zeros(G))
+    model, bits, plain, momentum_factor = consts
 
     def bn_forward(prefix, z, layer_model, layer_bits):
         count = buf[prefix + ".num_batches_tracked"]
         count.add_(1)
-        factor = np.full(G, momentum) if momentum is not None else 1.0 / count.double().numpy()
+        factor = momentum_factor if momentum is not None else 1.0 / count.double().numpy()
         return bn_act_forward(z, p[prefix + ".weight"], p[prefix + ".bias"], layer_model, layer_bits, eps,
                               running=(buf[prefix + ".running_mean"], buf[prefix + ".running_var"]), factor=factor)
 
@@ -277,6 +285,10 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
         state.update({k: v[g].clone() for k, v in buffers.items()})
         return state
 
+    step = _step_autograd
+    if _can_step_by_hand(x.to(dtype), norm):
+        step = functools.partial(_step_by_hand, consts=_hand_constants(alpha_np, drops, momentum))
+
     from tqdm.auto import tqdm
 
     bar = tqdm(range(1, epochs + 1), disable=not progress, desc=f"train ×{G}", leave=False)
@@ -305,7 +317,6 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
                 for g in np.flatnonzero(drops > 0):  # (depth,) draws at once equal depth single draws
                     keys[g] = torch.randint(0, 2**63 - 1, (depth,), generator=gens[g], device=dev).cpu().numpy()
             xb = xb.to(dtype)
-            step = _step_by_hand if _can_step_by_hand(xb, norm) else _step_autograd
             loss, grads = step(params, buffers, names, xb, yb, alpha_np, drops, keys, depth, norm, momentum, bn_eps)
             t_step += 1
             with torch.no_grad():

@@ -44,18 +44,33 @@ import numpy as np
 import torch
 from numba import njit
 
-from .dropout import draw_mask_key, dropout_mask_from_key, mask_threshold
-from .springs import _random_bits  # the counter-based generator of the chain simulator (SplitMix64)
+from .dropout import draw_mask_key, dropout_mask_from_key, kept, mask_threshold
 
-__all__ = ["bn_act", "bn_act_reference", "fused_bn_act", "bn_act_forward", "bn_act_backward", "model_constants",
-           "can_fuse", "update_running_stats"]
+__all__ = ["bn_act", "bn_act_reference", "bn_act_forward", "bn_act_backward", "model_constants", "can_fuse",
+           "update_running_stats"]
 
-_S32 = np.uint64(32)
 
 
 # ---------------------------------------------------------------------------
 # compiled kernels: arithmetic only, no checks
 # ---------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _affine(g, gamma, beta, stats, a, b):
+    """Fill ``a, b`` (C,) so that ``u = z a + b`` is BatchNorm's output of model ``g`` (``stats`` as in :func:`_forward`)."""
+    for j in range(a.shape[0]):
+        a[j] = gamma[g, j] * stats[2, g, j]
+        b[j] = beta[g, j] - stats[0, g, j] * a[j]
+
+
+@njit(cache=True, inline="always")
+def _act_grad(dy, u, al, sc, key, thr, k):
+    """``∂L/∂u`` from ``∂L/∂y``: through dropout element ``k`` (kept × 1/(1-p)) and LeakyReLU(α) at ``u``."""
+    d = dy * (al if u < 0.0 else 1.0)
+    if thr > 0:
+        d *= np.float64(kept(key, k, thr)) * sc
+    return d
+
+
 @njit(cache=True, nogil=True)
 def _forward(z, gamma, beta, model, bits, eps, y, stats, run_mean, run_var, factor):
     """Forward pass of G models.
@@ -108,9 +123,7 @@ def _forward(z, gamma, beta, model, bits, eps, y, stats, run_mean, run_var, fact
             stats[0, g, j] = m[j] + s[j] / B
             stats[1, g, j] = max((s2[j] - s[j] * s[j] / B) / B, 0.0)
             stats[2, g, j] = 1.0 / np.sqrt(stats[1, g, j] + eps)
-            m[j] = stats[0, g, j]
-            a[j] = gamma[g, j] * stats[2, g, j]
-            b[j] = beta[g, j] - m[j] * a[j]
+        _affine(g, gamma, beta, stats, a, b)
         f = factor[g]
         if f >= 0.0:
             for j in range(C):
@@ -127,8 +140,7 @@ def _forward(z, gamma, beta, model, bits, eps, y, stats, run_mean, run_var, fact
                 base = np.uint64(i * C)
                 for j in range(C):
                     u = zi[j] * a[j] + b[j]
-                    keep = np.float64((_random_bits(key, base + np.uint64(j)) >> _S32) >= thr)
-                    yi[j] = max(u, al * u) * (keep * sc)
+                    yi[j] = max(u, al * u) * (np.float64(kept(key, base + np.uint64(j), thr)) * sc)
 
 
 @njit(cache=True, nogil=True)
@@ -154,8 +166,7 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb, dzsum):
         for j in range(C):
             m[j] = stats[0, g, j]
             r[j] = stats[2, g, j]
-            a[j] = gamma[g, j] * r[j]
-            b[j] = beta[g, j] - m[j] * a[j]
+        _affine(g, gamma, beta, stats, a, b)
         sg[:] = 0.0
         sb[:] = 0.0
         al, sc, key, thr = model[0, g], model[1, g], bits[0, g], bits[1, g]
@@ -164,9 +175,7 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb, dzsum):
             base = np.uint64(i * C)
             for j in range(C):
                 u = zi[j] * a[j] + b[j]  # the forward's u, bit for bit: same expression
-                d = dyi[j] * (al if u < 0.0 else 1.0)
-                if thr > 0:
-                    d *= np.float64((_random_bits(key, base + np.uint64(j)) >> _S32) >= thr) * sc
+                d = _act_grad(dyi[j], u, al, sc, key, thr, base + np.uint64(j))
                 sb[j] += d
                 sg[j] += d * ((zi[j] - m[j]) * r[j])
         for j in range(C):
@@ -183,10 +192,7 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb, dzsum):
             zi, dyi, dzi = zg[i], dyg[i], dzg[i]
             base = np.uint64(i * C)
             for j in range(C):
-                u = zi[j] * a[j] + b[j]
-                d = dyi[j] * (al if u < 0.0 else 1.0)
-                if thr > 0:
-                    d *= np.float64((_random_bits(key, base + np.uint64(j)) >> _S32) >= thr) * sc
+                d = _act_grad(dyi[j], zi[j] * a[j] + b[j], al, sc, key, thr, base + np.uint64(j))
                 v = k[j] * (d - sb[j] - (zi[j] - m[j]) * r[j] * sg[j])
                 dzi[j] = v
                 sz[j] += v
@@ -197,10 +203,14 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb, dzsum):
 def bn_act_forward(z: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, model: np.ndarray, bits: np.ndarray,
                    eps: float, running: tuple[torch.Tensor, torch.Tensor] | None = None,
                    factor: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The forward kernel on tensors, without autograd (arguments as :func:`fused_bn_act`); returns ``y, stats``.
+    """The forward kernel on tensors, without autograd; returns ``y`` (G, B, C) and ``stats`` (3, G, C).
 
-    ``running`` (running mean, running variance), each (G, C), are updated in
-    place with the per-model weights ``factor`` (G,), as BatchNorm updates them.
+    ``z`` (G, B, C) contiguous float32/float64 on the CPU; ``gamma``,
+    ``beta`` (G, C); ``model`` and ``bits`` from :func:`model_constants`
+    (with the mask keys in ``bits[0]``); ``stats`` = (mean, biased variance,
+    1/sqrt(var + eps)). ``running`` (running mean, running variance), each
+    (G, C), are updated in place with the per-model weights ``factor`` (G,),
+    as BatchNorm updates them.
     """
     y = torch.empty_like(z)
     stats = z.new_empty((3, z.shape[0], z.shape[2]))
@@ -230,7 +240,7 @@ def bn_act_backward(dy: torch.Tensor, z: torch.Tensor, gamma: torch.Tensor, beta
 
 
 class _BNAct(torch.autograd.Function):
-    """Autograd wrapper of the two kernels (``z`` (G, B, C) C-contiguous; ``model``, ``bits`` as :func:`_forward`)."""
+    """Autograd wrapper of the two kernels (arguments as :func:`bn_act_forward`)."""
 
     @staticmethod
     def forward(ctx, z, gamma, beta, model, bits, eps):
@@ -247,19 +257,6 @@ class _BNAct(torch.autograd.Function):
         return dz, dgamma, dbeta, None, None, None
 
 
-def fused_bn_act(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, model: np.ndarray, bits: np.ndarray,
-                 eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """The unchecked core of :func:`bn_act` for trainers that prepare their arguments once.
-
-    ``z`` (G, B, C) contiguous float32/float64 on the CPU; ``weight``,
-    ``bias`` (G, C); ``model`` float64[2, G] = (α, 1/(1-p)); ``bits``
-    uint64[2, G] = (mask key, threshold; threshold 0 for no dropout).
-    Returns ``y`` (G, B, C) and ``stats`` (3, G, C) = (mean, biased
-    variance, 1/sqrt(var + eps)).
-    """
-    return _BNAct.apply(z, weight, bias, model, bits, eps)
-
-
 def _per_model(name: str, value, G: int) -> np.ndarray:
     arr = np.asarray(value, dtype=np.float64)
     if arr.shape == (G,):
@@ -270,31 +267,22 @@ def _per_model(name: str, value, G: int) -> np.ndarray:
 
 
 def model_constants(alpha: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ``model`` (α, 1/(1-p)) and ``bits`` (keys 0, thresholds) arrays of :func:`fused_bn_act` for G models."""
+    """The ``model`` (α, 1/(1-p)) and ``bits`` (keys 0, thresholds; 0 for no dropout) arrays of the kernels for G models."""
     model = np.stack([np.asarray(alpha, np.float64), 1.0 / (1.0 - np.asarray(p, np.float64))])
     bits = np.zeros((2, model.shape[1]), np.uint64)
     bits[1] = [mask_threshold(float(v)) if v > 0 else 0 for v in p]
     return model, bits
 
 
-def _dropout_params(p: np.ndarray, generators, keys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mask keys, 32-bit thresholds and scales ``1/(1-p)`` of G models (threshold 0: no dropout)."""
+def _mask_keys(p: np.ndarray, generators, keys) -> np.ndarray:
+    """Dropout mask keys of G models: given, or one draw per model with ``p > 0`` where springlab's Dropout draws it."""
     G = p.shape[0]
-    thresholds = np.zeros(G, np.uint64)
-    scales = np.ones(G, np.float64)
-    drop = p > 0
-    if not drop.any():
-        return np.zeros(G, np.uint64), thresholds, scales
-    if keys is None:  # one draw per model with p > 0, where springlab's Dropout would draw it
-        keys = np.zeros(G, np.uint64)
-        for g in np.flatnonzero(drop):
-            keys[g] = draw_mask_key(None if generators is None else generators[g])
-    else:
-        keys = np.asarray(keys, dtype=np.uint64).reshape(G)
-    for g in np.flatnonzero(drop):
-        thresholds[g] = mask_threshold(float(p[g]))
-        scales[g] = 1.0 / (1.0 - p[g])
-    return keys, thresholds, scales
+    if keys is not None:
+        return np.asarray(keys, dtype=np.uint64).reshape(G)
+    out = np.zeros(G, np.uint64)
+    for g in np.flatnonzero(p > 0):
+        out[g] = draw_mask_key(None if generators is None else generators[g])
+    return out
 
 
 def _checked(z, alpha, p, generators, keys):
@@ -346,9 +334,9 @@ def bn_act(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, *, alpha=0
     if not can_fuse(z):
         raise ValueError(f"bn_act runs on dense float32/float64 CPU tensors; got {z.dtype} on {z.device} "
                          "(use bn_act_reference)")
-    keys, thresholds, scales = _dropout_params(pp, generators, keys)
-    model, bits = np.stack([al, scales]), np.stack([keys, thresholds])
-    y, stats = fused_bn_act(z.reshape(G, *z.shape[-2:]).contiguous(), weight.reshape(G, -1), bias.reshape(G, -1),
+    model, bits = model_constants(al, pp)
+    bits[0] = _mask_keys(pp, generators, keys)
+    y, stats = _BNAct.apply(z.reshape(G, *z.shape[-2:]).contiguous(), weight.reshape(G, -1), bias.reshape(G, -1),
                             model, bits, float(eps))
     return y.reshape(z.shape), stats[0].reshape(weight.shape), stats[1].reshape(weight.shape)
 
@@ -365,10 +353,10 @@ def bn_act_reference(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, 
     u = weight.reshape(G, 1, C) * zhat + bias.reshape(G, 1, C)
     slope = torch.tensor(al, dtype=z.dtype, device=z.device).view(G, 1, 1)
     y = torch.maximum(u, slope * u)  # LeakyReLU for 0 <= alpha <= 1
-    keys, thresholds, scales = _dropout_params(pp, generators, keys)
-    if thresholds.any():
+    keys = _mask_keys(pp, generators, keys)
+    if np.any(pp > 0):
         masks = [dropout_mask_from_key((B, C), int(keys[g]), float(pp[g]), dtype=z.dtype, device=z.device)
-                 if thresholds[g] else torch.ones(B, C, dtype=z.dtype, device=z.device) for g in range(G)]
+                 if pp[g] > 0 else torch.ones(B, C, dtype=z.dtype, device=z.device) for g in range(G)]
         y = y * torch.stack(masks)
     return y.reshape(z.shape), mean.detach().reshape(weight.shape), var.detach().reshape(weight.shape)
 

@@ -46,11 +46,17 @@ def draw_mask_key(generator: torch.Generator | None = None) -> int:
     return int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=device).item())
 
 
+@njit(cache=True, inline="always")
+def kept(key, k, threshold):
+    """Whether element ``k`` (uint64) of the mask with this key survives: the rule of the module docstring."""
+    return (_random_bits(key, k) >> _S32) >= threshold
+
+
 @njit(cache=True, nogil=True)
 def _fill_mask(key, threshold, scale, out):
-    """out[k] = scale if random_bits(key, k) >> 32 >= threshold else 0, over the flat array ``out``."""
+    """out[k] = scale if element k is kept else 0, over the flat array ``out``."""
     for k in range(out.shape[0]):
-        out[k] = scale if (_random_bits(key, np.uint64(k)) >> _S32) >= threshold else 0.0
+        out[k] = scale if kept(key, np.uint64(k), threshold) else 0.0
 
 
 def dropout_mask(shape: tuple[int, ...], p: float, *, dtype: torch.dtype = torch.float32, device=None,
