@@ -28,9 +28,10 @@ reference, one model at a time), step for step:
 * BatchNorm uses the batch statistics of each model and updates the stacked
   running statistics as ``nn.BatchNorm1d`` does;
 * Adam is elementwise, so Adam on the stacked tensors is each model's own
-  Adam: torch's fused Adam when the models share one learning rate (the
-  sweep groups them so), otherwise written out with a per-model learning
-  rate and the arithmetic of ``torch.optim.Adam`` (single-tensor path);
+  Adam, with a learning rate per model and the arithmetic of
+  ``torch.optim.Adam`` (single-tensor path): all parameters of all models
+  live in one flat buffer and take one compiled Adam pass on the CPU
+  (:mod:`springlab.adam`);
 * a model whose epoch loss falls below ``stop_loss`` (or is not finite) is
   frozen there: its state is taken out at that epoch, as ``train`` stops.
 
@@ -42,7 +43,6 @@ second moments, like any two float32 runs with differently ordered sums.
 """
 from __future__ import annotations
 
-import functools
 import time
 from typing import Sequence
 
@@ -51,16 +51,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .bn_act import bn_act_backward, bn_act_forward, bn_act_reference, can_fuse, model_constants, update_running_stats
+from .adam import adam_step, adam_step_reference
+from .bn_act import _backward as _bn_backward
+from .bn_act import _forward as _bn_forward
+from .bn_act import bn_act_reference, can_fuse, model_constants, update_running_stats
 from .dropout import dropout_mask_from_key
 from .networks import MLP
 from .separation import load_curves
 from .training import OPTIMIZERS, TrainRun, _evaluate
 
 __all__ = ["train_batched", "can_batch"]
-
-_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam defaults
-
 
 def can_batch(models: Sequence[nn.Module]) -> bool:
     """Whether :func:`train_batched` can stack these models (same-shape MLPs with BatchNorm or no norm)."""
@@ -115,77 +115,108 @@ def _forward(p: dict, buf: dict, x: torch.Tensor, alpha: np.ndarray, drops: np.n
     return torch.baddbmm(p["head.bias"].unsqueeze(1), h, p["head.weight"].transpose(1, 2))
 
 
-def _step_autograd(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum, eps):
-    """Loss (G,) and gradients (in ``names`` order) of one step through :func:`_forward` and autograd."""
-    G, B = y.shape
-    out = _forward(p, buf, x, alpha, drops, keys, depth, norm, momentum, eps)
-    loss = F.cross_entropy(out.reshape(G * B, -1), y.reshape(-1), reduction="none").view(G, B).mean(1)
-    return loss.detach(), list(torch.autograd.grad(loss.sum(), [p[k] for k in names]))
+def _autograd_step(p, buf, grad, depth, alpha, drops, norm, momentum, eps):
+    """The step through :func:`_forward` and autograd (any device; BatchNorm or none).
+
+    Returns ``step(x, y, keys) -> loss (G,)``, which writes the gradients
+    into the tensors of ``grad`` (a dict like ``p``).
+    """
+    names = list(p)
+
+    def step(x, y, keys):
+        G, B = y.shape
+        out = _forward(p, buf, x, alpha, drops, keys, depth, norm, momentum, eps)
+        loss = F.cross_entropy(out.reshape(G * B, -1), y.reshape(-1), reduction="none").view(G, B).mean(1)
+        for k, g in zip(names, torch.autograd.grad(loss.sum(), [p[k] for k in names])):
+            grad[k].copy_(g)
+        return loss.detach()
+
+    return step
 
 
 def _can_step_by_hand(x: torch.Tensor, norm: str) -> bool:
     return norm == "batch" and can_fuse(x)
 
 
-def _hand_constants(alpha: np.ndarray, drops: np.ndarray, momentum: float | None):
-    """What :func:`_step_by_hand` needs every step and never changes: kernel arrays and the running-stats weight."""
-    G = alpha.shape[0]
-    return (*model_constants(alpha, drops), model_constants(np.ones(G), np.zeros(G)),
-            None if momentum is None else np.full(G, momentum))
-
-
-@torch.no_grad()
-def _step_by_hand(p, buf, names, x, y, alpha, drops, keys, depth, norm, momentum, eps, *, consts):
-    """:func:`_step_autograd` with the backward pass written out (CPU, BatchNorm): the fast path.
+def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
+    """The step of :func:`_autograd_step` with the backward pass written out (CPU, BatchNorm): the fast path.
 
     Forward: ``z_i = h_{i-1} W_iᵀ + b_i`` (``baddbmm``), then the fused
-    BatchNorm → LeakyReLU → dropout kernel, which also updates the running
-    statistics. Backward, for the mean cross-entropy of each model:
-    ``∂L/∂logits = (softmax − onehot) / B``; per linear layer
-    ``∂W = (∂z)ᵀ h``, ``∂h = ∂z W``, and ``∂b = Σ_batch ∂z`` (summed by the
-    kernel); per BatchNorm layer the backward kernel. No autograd graph is
-    built, which is most of the per-step overhead at small batches. ``consts``
-    are the run's constants from :func:`_hand_constants`.
+    BatchNorm → LeakyReLU → dropout kernel (:mod:`springlab.bn_act`), which
+    also updates the running statistics. Backward, for the mean
+    cross-entropy of each model: ``∂L/∂logits = (softmax − onehot) / B``;
+    per linear layer ``∂W = (∂z)ᵀ h``, ``∂h = ∂z W``, and
+    ``∂b = Σ_batch ∂z`` (summed by the kernel); per BatchNorm layer the
+    backward kernel. No autograd graph is built, and every array is
+    allocated once per batch size: at small batches the per-step overhead
+    of autograd and allocation is most of the time. The parameters, buffers
+    and gradients must stay where they are (they are updated in place).
     """
-    G, B = y.shape
-    model, bits, plain, momentum_factor = consts
+    G = alpha.shape[0]
+    dtype = p["head.weight"].dtype
+    model, bits = model_constants(alpha, drops, dtype)
+    plain = model_constants(np.ones(G), np.zeros(G), dtype)  # the input BatchNorm: no activation, no dropout
+    norms = ["input_norm"] + [f"hidden.{i}.norm" for i in range(depth)]
+    npy = {k: t.detach().numpy() for k, t in (*p.items(), *buf.items())}
+    gnp = {k: t.numpy() for k, t in grad.items()}
+    counts = [buf[n + ".num_batches_tracked"].numpy() for n in norms]
+    momentum_factor = None if momentum is None else np.full(G, momentum)
+    layer_bits = [plain[1]] + [bits.copy() for _ in range(depth)]
+    layer_model = [plain[0]] + [model] * depth
+    weights = [p[f"hidden.{i}.linear.weight"] for i in range(depth)] + [p["head.weight"]]
+    biases = [p[f"hidden.{i}.linear.bias"].unsqueeze(1) for i in range(depth)] + [p["head.bias"].unsqueeze(1)]
+    work: dict[int, dict] = {}
 
-    def bn_forward(prefix, z, layer_model, layer_bits):
-        count = buf[prefix + ".num_batches_tracked"]
-        count.add_(1)
-        factor = momentum_factor if momentum is not None else 1.0 / count.double().numpy()
-        return bn_act_forward(z, p[prefix + ".weight"], p[prefix + ".bias"], layer_model, layer_bits, eps,
-                              running=(buf[prefix + ".running_mean"], buf[prefix + ".running_var"]), factor=factor)
+    def workspace(x):
+        B, C = x.shape[1], p["hidden.0.norm.weight"].shape[1]
+        if B not in work:  # per norm layer l: pre-activation z (l > 0), output h, statistics, ∂L/∂h
+            z = [None] + [torch.empty(G, B, C, dtype=dtype) for _ in range(depth)]
+            h = [torch.empty_like(x)] + [torch.empty_like(t) for t in z[1:]]
+            dh = torch.empty(G, B, C, dtype=dtype)  # ∂L/∂h of one layer at a time
+            w = dict(z=z, h=h, dh=[torch.empty_like(x)] + [dh] * depth, dz=torch.empty(G, B, C, dtype=dtype),
+                     stats=[np.empty((3, G, t.shape[2]), npy["head.weight"].dtype) for t in h],
+                     unused=(np.empty_like(x.numpy()), np.empty((G, x.shape[2]), npy["head.weight"].dtype)))
+            w["np"] = {k: [None if t is None else t.numpy() for t in w[k]] for k in ("z", "h", "dh")}
+            w["dz_np"] = w["dz"].numpy()
+            work[B] = w
+        return work[B]
 
-    x = x.contiguous()
-    h, st_in = bn_forward("input_norm", x, *plain)
-    saved = []  # per layer: its input h, its pre-activation z, its bits, its statistics
-    for i in range(depth):
-        z = torch.baddbmm(p[f"hidden.{i}.linear.bias"].unsqueeze(1), h, p[f"hidden.{i}.linear.weight"].transpose(1, 2))
-        layer_bits = bits.copy()
+    @torch.no_grad()
+    def step(x, y, keys):
+        G, B = y.shape
+        w = workspace(x)
+        zn, hn, dhn = w["np"]["z"], w["np"]["h"], w["np"]["dh"]
+        zn[0] = x.numpy()  # the input BatchNorm's "pre-activation" is the input
         if keys is not None:
-            layer_bits[0] = keys[:, i]
-        h_next, st = bn_forward(f"hidden.{i}.norm", z, model, layer_bits)
-        saved.append((h, z, layer_bits, st))
-        h = h_next
-    out = torch.baddbmm(p["head.bias"].unsqueeze(1), h, p["head.weight"].transpose(1, 2))
-    logp = torch.log_softmax(out, dim=2)
-    target = y.unsqueeze(2)
-    loss = -logp.gather(2, target).squeeze(2).mean(1)
-    d = logp.exp_()  # softmax
-    d.scatter_add_(2, target, torch.full(target.shape, -1.0, dtype=d.dtype)).div_(B)
-    grads = {"head.weight": torch.bmm(d.transpose(1, 2), h), "head.bias": d.sum(1)}
-    dh = torch.bmm(d, p["head.weight"])
-    for i in reversed(range(depth)):
-        h_in, z, layer_bits, st = saved[i]
-        prefix = f"hidden.{i}"
-        dz, grads[prefix + ".norm.weight"], grads[prefix + ".norm.bias"], grads[prefix + ".linear.bias"] = \
-            bn_act_backward(dh, z, p[prefix + ".norm.weight"], p[prefix + ".norm.bias"], model, layer_bits, st)
-        grads[prefix + ".linear.weight"] = torch.bmm(dz.transpose(1, 2), h_in)
-        dh = torch.bmm(dz, p[prefix + ".linear.weight"])
-    _, grads["input_norm.weight"], grads["input_norm.bias"], _ = bn_act_backward(
-        dh, x, p["input_norm.weight"], p["input_norm.bias"], *plain, st_in, want_dz=False)
-    return loss, [grads[k] for k in names]
+            for i in range(depth):
+                layer_bits[i + 1][0] = keys[:, i]
+        for l, name in enumerate(norms):
+            if l > 0:
+                torch.baddbmm(biases[l - 1], w["h"][l - 1], weights[l - 1].transpose(1, 2), out=w["z"][l])
+            counts[l] += 1
+            factor = momentum_factor if momentum is not None else 1.0 / counts[l]
+            _bn_forward(zn[l], npy[name + ".weight"], npy[name + ".bias"], layer_model[l], layer_bits[l], eps, hn[l],
+                        w["stats"][l], npy[name + ".running_mean"], npy[name + ".running_var"], factor)
+        out = torch.baddbmm(biases[depth], w["h"][depth], weights[depth].transpose(1, 2))
+        logp = torch.log_softmax(out, dim=2)
+        target = y.unsqueeze(2)
+        loss = -logp.gather(2, target).squeeze(2).mean(1)
+        d = logp.exp_()  # softmax
+        d.scatter_add_(2, target, torch.full(target.shape, -1.0, dtype=d.dtype)).div_(B)
+        torch.bmm(d.transpose(1, 2), w["h"][depth], out=grad["head.weight"])
+        torch.sum(d, 1, out=grad["head.bias"])
+        torch.bmm(d, weights[depth], out=w["dh"][depth])
+        for l in range(depth, 0, -1):
+            name, lin = norms[l], f"hidden.{l - 1}.linear"
+            _bn_backward(dhn[l], zn[l], npy[name + ".weight"], npy[name + ".bias"], layer_model[l], layer_bits[l],
+                         w["stats"][l], True, w["dz_np"], gnp[name + ".weight"], gnp[name + ".bias"], gnp[lin + ".bias"])
+            torch.bmm(w["dz"].transpose(1, 2), w["h"][l - 1], out=grad[lin + ".weight"])
+            torch.bmm(w["dz"], weights[l - 1], out=w["dh"][l - 1])
+        _bn_backward(dhn[0], zn[0], npy["input_norm.weight"], npy["input_norm.bias"], *plain, w["stats"][0], False,
+                     w["unused"][0], gnp["input_norm.weight"], gnp["input_norm.bias"], w["unused"][1])
+        return loss
+
+    return step
 
 
 def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 2560, epochs: int = 100,
@@ -250,11 +281,21 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
     noisy = [g for g in range(G) if noises[g] > 0]
 
     params, buffers = torch.func.stack_module_state(models)
-    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
-    buffers = {k: v.clone() for k, v in buffers.items()}
     names = list(params)
+    # All parameters of all models in one flat buffer, each stacked (G, ...) parameter a view of it, so
+    # that the optimizer is one pass (springlab.adam) and freezing a model is a slice.
+    sizes = [params[k][0].numel() for k in names]
+    theta = torch.cat([params[k].detach().reshape(-1) for k in names])
+    params = dict(zip(names, _views(theta, names, params)))
+    for v in params.values():
+        v.requires_grad_(True)  # for the autograd path; the hand-written step runs without grad
+    buffers = {k: v.clone() for k, v in buffers.items()}
     plist = [params[k] for k in names]
+    grad_flat = torch.empty_like(theta)
+    m_flat, v_flat = torch.zeros_like(theta), torch.zeros_like(theta)  # Adam's moments
+    m_views, v_views = _views(m_flat, names, params), _views(v_flat, names, params)
     lr_t = torch.tensor(lrs, dtype=dtype, device=dev)
+    lr_np = np.array(lrs)
     alpha_np = np.array([float(m.alpha) for m in models])
     drops = np.array([float(m.dropout) for m in models])
     gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds]
@@ -262,17 +303,6 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
     if norm == "batch":
         bn = ref.input_norm
         momentum, bn_eps = bn.momentum, bn.eps
-    # Adam is elementwise, so Adam on the stacked tensors is every model's own Adam. With one learning rate
-    # that is torch's fused Adam (one pass per tensor, about 4x faster than the loop below, which allows
-    # a learning rate per model).
-    fused_adam = None
-    if optimizer == "adam" and len(set(lrs)) == 1 and dev.type in ("cpu", "cuda"):
-        fused_adam = torch.optim.Adam(plist, lr=lrs[0], betas=(_BETA1, _BETA2), eps=_EPS, fused=True)
-    exp_avg = [torch.zeros_like(p) for p in plist] if fused_adam is None else []
-    exp_avg_sq = [torch.zeros_like(p) for p in plist] if fused_adam is None else []
-
-    def shaped(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        return t.view(G, *([1] * (like.dim() - 1)))
 
     final_state: list[dict | None] = [None] * G
     epochs_run = [epochs] * G
@@ -285,9 +315,11 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
         state.update({k: v[g].clone() for k, v in buffers.items()})
         return state
 
-    step = _step_autograd
+    grad = dict(zip(names, _views(grad_flat, names, params)))
     if _can_step_by_hand(x.to(dtype), norm):
-        step = functools.partial(_step_by_hand, consts=_hand_constants(alpha_np, drops, momentum))
+        step = _hand_step(params, buffers, grad, depth, alpha_np, drops, momentum, bn_eps)
+    else:
+        step = _autograd_step(params, buffers, grad, depth, alpha_np, drops, norm, momentum, bn_eps)
 
     from tqdm.auto import tqdm
 
@@ -317,25 +349,16 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
                 for g in np.flatnonzero(drops > 0):  # (depth,) draws at once equal depth single draws
                     keys[g] = torch.randint(0, 2**63 - 1, (depth,), generator=gens[g], device=dev).cpu().numpy()
             xb = xb.to(dtype)
-            loss, grads = step(params, buffers, names, xb, yb, alpha_np, drops, keys, depth, norm, momentum, bn_eps)
+            loss = step(xb.contiguous(), yb, keys)  # the gradients land in grad (views of grad_flat)
             t_step += 1
             with torch.no_grad():
-                if fused_adam is not None:
-                    for p, gr in zip(plist, grads):
-                        # contiguous: torch 2.14's fused CPU Adam reads a transposed gradient as if it were not
-                        p.grad = gr.contiguous()
-                    fused_adam.step()
+                if optimizer == "adam" and dev.type == "cpu":
+                    adam_step(theta, grad_flat, m_flat, v_flat, sizes, lr_np, t_step)
                 elif optimizer == "adam":
-                    bc1 = 1 - _BETA1 ** t_step
-                    bc2_sqrt = (1 - _BETA2 ** t_step) ** 0.5
-                    for p, gr, m, v in zip(plist, grads, exp_avg, exp_avg_sq):
-                        m.lerp_(gr, 1 - _BETA1)
-                        v.mul_(_BETA2).addcmul_(gr, gr, value=1 - _BETA2)
-                        denom = (v.sqrt() / bc2_sqrt).add_(_EPS)
-                        p.sub_(shaped(lr_t / bc1, p) * (m / denom))
+                    adam_step_reference(plist, [grad[k] for k in names], m_views, v_views, lr_t, t_step)
                 else:
-                    for p, gr in zip(plist, grads):
-                        p.sub_(shaped(lr_t, p) * gr)
+                    for k, p in params.items():
+                        p.sub_(lr_t.view(-1, *([1] * (p.dim() - 1))) * grad[k])
                 epoch_loss += loss * B  # float32 accumulator, as in train()
         epoch_loss = epoch_loss / n
         losses.append(epoch_loss)
@@ -370,6 +393,16 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
     return runs
 
 
+def _views(flat: torch.Tensor, names: list[str], like: dict) -> list[torch.Tensor]:
+    """Views of the flat buffer shaped as the stacked tensors ``like[name]`` (layout of :mod:`springlab.adam`)."""
+    out, o = [], 0
+    for k in names:
+        n = like[k].numel()
+        out.append(flat[o:o + n].view(like[k].shape))
+        o += n
+    return out
+
+
 def _clone_like(m: MLP) -> MLP:
     """A fresh MLP of the same class and settings (the state is loaded afterwards)."""
     import copy
@@ -382,11 +415,10 @@ def _measure(model, x, y, x_test, y_test, K, kind, epoch, stopped, loss, setting
     kinds = (kind,)
     lc = next(iter(load_curves(model, x, y, kinds=kinds, n_classes=K).values())).values
     lt = next(iter(load_curves(model, x_test, y_test, kinds=kinds, n_classes=K).values())).values
-    acc, _ = _evaluate(model, x_test, y_test, True)
     train_acc, _ = _evaluate(model, x, y, True)
     test_acc, test_loss = _evaluate(model, x_test, y_test, True)
     model.train()
     return TrainRun(load=lc[None], load_test=lt[None], epochs_recorded=np.array([epoch], dtype=np.int64),
-                    test_accuracy_recorded=np.array([acc]), loss=np.asarray(loss, dtype=np.float64),
+                    test_accuracy_recorded=np.array([test_acc]), loss=np.asarray(loss, dtype=np.float64),
                     test_accuracy=test_acc, train_accuracy=train_acc, test_loss=test_loss, epochs_run=epoch,
                     stopped_early=stopped, seconds=seconds, settings=settings)

@@ -25,12 +25,14 @@ well-known one applied to :math:`g = m\,\phi_\alpha'(u)\,\partial L/\partial y`:
 
 :func:`bn_act_reference` is that definition in PyTorch operations, the
 version to read. :func:`bn_act` computes the same in two compiled Numba
-kernels (forward: three passes over ``z``; backward: two), whose dropout
-masks come from the counter-based generator inside the kernel, so no mask is
-ever stored. On two cores that is several times faster than PyTorch's
-separate BatchNorm, LeakyReLU and multiply (each with its own passes,
-allocations and dispatch), and it is what makes small networks train at the
-speed of their matrix products (``python -m springlab bench training``).
+kernels (two passes over ``z`` each way), whose dropout masks come from the
+counter-based generator inside the kernel, so no mask is ever stored. The
+kernels compute elementwise in the precision of ``z`` (float32 fills twice
+as many vector lanes as float64) and sum in float64 over blocks of rows. On
+two cores that is several times faster than PyTorch's separate BatchNorm,
+LeakyReLU and multiply (each with its own passes, allocations and
+dispatch), and it is what makes small networks train near the speed of
+their matrix products (``python -m springlab bench training``).
 ``tests/test_bn_act.py`` checks kernel against reference, values and
 gradients, in float32 and float64.
 
@@ -54,26 +56,41 @@ __all__ = ["bn_act", "bn_act_reference", "bn_act_forward", "bn_act_backward", "m
 # ---------------------------------------------------------------------------
 # compiled kernels: arithmetic only, no checks
 # ---------------------------------------------------------------------------
+_BLOCK = 64  # rows summed in the working precision before they are added to float64 totals
+
+
 @njit(cache=True, inline="always")
-def _affine(g, gamma, beta, stats, a, b):
-    """Fill ``a, b`` (C,) so that ``u = z a + b`` is BatchNorm's output of model ``g`` (``stats`` as in :func:`_forward`)."""
-    for j in range(a.shape[0]):
-        a[j] = gamma[g, j] * stats[2, g, j]
-        b[j] = beta[g, j] - stats[0, g, j] * a[j]
+def _scales(g, gamma, stats, m, k):
+    """Fill ``m`` (batch mean) and ``k = γ / sqrt(var + eps)`` (C,) of model ``g``, in the working precision."""
+    for j in range(k.shape[0]):
+        m[j] = stats[0, g, j]
+        k[j] = gamma[g, j] * stats[2, g, j]
 
 
 @njit(cache=True, inline="always")
 def _act_grad(dy, u, al, sc, key, thr, k):
     """``∂L/∂u`` from ``∂L/∂y``: through dropout element ``k`` (kept × 1/(1-p)) and LeakyReLU(α) at ``u``."""
-    d = dy * (al if u < 0.0 else 1.0)
+    d = dy * al if u < 0 else dy
     if thr > 0:
-        d *= np.float64(kept(key, k, thr)) * sc
+        d = d * sc if kept(key, k, thr) else d * 0
     return d
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, inline="always")
+def _flush(part, total):
+    """``total += part; part = 0`` (C,): a block's sums (working precision) into the float64 totals."""
+    for j in range(part.shape[0]):
+        total[j] += part[j]
+        part[j] = 0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _forward(z, gamma, beta, model, bits, eps, y, stats, run_mean, run_var, factor):
     """Forward pass of G models.
+
+    Element-wise arithmetic runs in the precision of ``z`` (float32 runs on
+    twice as many vector lanes as float64); sums run in blocks of
+    ``_BLOCK`` rows in that precision and then in float64.
 
     Parameters
     ----------
@@ -81,7 +98,7 @@ def _forward(z, gamma, beta, model, bits, eps, y, stats, run_mean, run_var, fact
         Pre-activations (C-contiguous).
     gamma, beta : float[G, C]
         BatchNorm's weight and bias.
-    model : float64[2, G]
+    model : float[2, G], the dtype of ``z``
         Per model: the LeakyReLU slope α in [0, 1] (1: no activation) and
         the dropout scale ``1 / (1 - p)``.
     bits : uint64[2, G]
@@ -101,103 +118,113 @@ def _forward(z, gamma, beta, model, bits, eps, y, stats, run_mean, run_var, fact
         The update weight ``f`` of each model (negative: no update).
     """
     G, B, C = z.shape
+    m = np.empty(C, z.dtype)
+    k = np.empty(C, z.dtype)
+    p1 = np.zeros(C, z.dtype)
+    p2 = np.zeros(C, z.dtype)
     s = np.empty(C, np.float64)
     s2 = np.empty(C, np.float64)
-    a = np.empty(C, np.float64)
-    b = np.empty(C, np.float64)
-    m = np.empty(C, np.float64)
     for g in range(G):
-        zg, yg = z[g], y[g]
+        zg, yg, bg = z[g], y[g], beta[g]
         # mean and variance in one pass, shifted by the first sample (stable unless it is far from the mean)
         for j in range(C):
             m[j] = zg[0, j]
         s[:] = 0.0
         s2[:] = 0.0
-        for i in range(B):  # inner loops run along contiguous units: they vectorise without reordering sums
-            zi = zg[i]
-            for j in range(C):
-                d = zi[j] - m[j]
-                s[j] += d
-                s2[j] += d * d
+        for i0 in range(0, B, _BLOCK):
+            for i in range(i0, min(i0 + _BLOCK, B)):  # inner loops run along contiguous units: they vectorise
+                zi = zg[i]
+                for j in range(C):
+                    d = zi[j] - m[j]
+                    p1[j] += d
+                    p2[j] += d * d
+            _flush(p1, s)
+            _flush(p2, s2)
         for j in range(C):
-            stats[0, g, j] = m[j] + s[j] / B
-            stats[1, g, j] = max((s2[j] - s[j] * s[j] / B) / B, 0.0)
-            stats[2, g, j] = 1.0 / np.sqrt(stats[1, g, j] + eps)
-        _affine(g, gamma, beta, stats, a, b)
+            mean = m[j] + s[j] / B
+            var = max((s2[j] - s[j] * s[j] / B) / B, 0.0)
+            stats[0, g, j] = mean
+            stats[1, g, j] = var
+            stats[2, g, j] = 1.0 / np.sqrt(var + eps)
         f = factor[g]
         if f >= 0.0:
             for j in range(C):
                 run_mean[g, j] = (1.0 - f) * run_mean[g, j] + f * stats[0, g, j]
                 run_var[g, j] = (1.0 - f) * run_var[g, j] + f * stats[1, g, j] * (B / (B - 1.0))
+        _scales(g, gamma, stats, m, k)
         al, sc, key, thr = model[0, g], model[1, g], bits[0, g], bits[1, g]
         for i in range(B):
             zi, yi = zg[i], yg[i]
             if thr == 0:
                 for j in range(C):
-                    u = zi[j] * a[j] + b[j]
+                    u = (zi[j] - m[j]) * k[j] + bg[j]
                     yi[j] = max(u, al * u)  # LeakyReLU for 0 <= alpha <= 1
             else:
                 base = np.uint64(i * C)
                 for j in range(C):
-                    u = zi[j] * a[j] + b[j]
-                    yi[j] = max(u, al * u) * (np.float64(kept(key, base + np.uint64(j), thr)) * sc)
+                    u = (zi[j] - m[j]) * k[j] + bg[j]
+                    v = max(u, al * u)
+                    yi[j] = v * sc if kept(key, base + np.uint64(j), thr) else v * 0
 
 
-@njit(cache=True, nogil=True)
-def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgb, dzsum):
-    """Backward pass of G models (shapes as :func:`_forward`).
+@njit(cache=True, nogil=True, error_model="numpy")
+def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgamma, dbeta, dzsum):
+    """Backward pass of G models (shapes and precision as :func:`_forward`).
 
-    Writes ``dgb`` = (dγ, dβ), float[2, G, C], and, if ``want_dz``, ``dz``
+    Writes ``dgamma`` and ``dbeta``, float[G, C], and, if ``want_dz``, ``dz``
     (G, B, C) and its batch sums ``dzsum`` (G, C): the gradient of the bias
     of a linear layer before this one. Two passes over ``z`` and ``dy``: the
     first for the sums of BatchNorm's backward, the second for ``dz``.
     """
     G, B, C = z.shape
-    a = np.empty(C, np.float64)
-    b = np.empty(C, np.float64)
-    m = np.empty(C, np.float64)
-    r = np.empty(C, np.float64)
-    k = np.empty(C, np.float64)
-    sg = np.empty(C, np.float64)
+    m = np.empty(C, z.dtype)
+    k = np.empty(C, z.dtype)
+    c0 = np.empty(C, z.dtype)
+    c1 = np.empty(C, z.dtype)
+    p1 = np.zeros(C, z.dtype)
+    p2 = np.zeros(C, z.dtype)
     sb = np.empty(C, np.float64)
-    sz = np.empty(C, np.float64)
+    sg = np.empty(C, np.float64)
     for g in range(G):
-        zg, dyg, dzg = z[g], dy[g], dz[g]
-        for j in range(C):
-            m[j] = stats[0, g, j]
-            r[j] = stats[2, g, j]
-        _affine(g, gamma, beta, stats, a, b)
-        sg[:] = 0.0
+        zg, dyg, dzg, bg = z[g], dy[g], dz[g], beta[g]
+        _scales(g, gamma, stats, m, k)
         sb[:] = 0.0
+        sg[:] = 0.0
         al, sc, key, thr = model[0, g], model[1, g], bits[0, g], bits[1, g]
-        for i in range(B):
-            zi, dyi = zg[i], dyg[i]
-            base = np.uint64(i * C)
-            for j in range(C):
-                u = zi[j] * a[j] + b[j]  # the forward's u, bit for bit: same expression
-                d = _act_grad(dyi[j], u, al, sc, key, thr, base + np.uint64(j))
-                sb[j] += d
-                sg[j] += d * ((zi[j] - m[j]) * r[j])
+        for i0 in range(0, B, _BLOCK):
+            for i in range(i0, min(i0 + _BLOCK, B)):
+                zi, dyi = zg[i], dyg[i]
+                base = np.uint64(i * C)
+                for j in range(C):
+                    zc = zi[j] - m[j]
+                    d = _act_grad(dyi[j], zc * k[j] + bg[j], al, sc, key, thr, base + np.uint64(j))
+                    p1[j] += d
+                    p2[j] += d * zc
+            _flush(p1, sb)
+            _flush(p2, sg)
         for j in range(C):
-            dgb[0, g, j] = sg[j]
-            dgb[1, g, j] = sb[j]
+            r = stats[2, g, j]
+            dgamma[g, j] = sg[j] * r  # Σ g ẑ
+            dbeta[g, j] = sb[j]
+            # ∂z = k (g − Σg/B − ẑ Σgẑ/B) = k g − c0 − (z − m) c1
+            c0[j] = k[j] * sb[j] / B
+            c1[j] = k[j] * r * r * sg[j] / B
         if not want_dz:
             continue
+        sb[:] = 0.0  # now collects Σ ∂z
+        for i0 in range(0, B, _BLOCK):
+            for i in range(i0, min(i0 + _BLOCK, B)):
+                zi, dyi, dzi = zg[i], dyg[i], dzg[i]
+                base = np.uint64(i * C)
+                for j in range(C):
+                    zc = zi[j] - m[j]
+                    d = _act_grad(dyi[j], zc * k[j] + bg[j], al, sc, key, thr, base + np.uint64(j))
+                    v = k[j] * d - c0[j] - zc * c1[j]
+                    dzi[j] = v
+                    p1[j] += v
+            _flush(p1, sb)
         for j in range(C):
-            k[j] = gamma[g, j] * r[j]
-            sb[j] /= B
-            sg[j] /= B
-        sz[:] = 0.0
-        for i in range(B):
-            zi, dyi, dzi = zg[i], dyg[i], dzg[i]
-            base = np.uint64(i * C)
-            for j in range(C):
-                d = _act_grad(dyi[j], zi[j] * a[j] + b[j], al, sc, key, thr, base + np.uint64(j))
-                v = k[j] * (d - sb[j] - (zi[j] - m[j]) * r[j] * sg[j])
-                dzi[j] = v
-                sz[j] += v
-        for j in range(C):
-            dzsum[g, j] = sz[j]
+            dzsum[g, j] = sb[j]
 
 
 def bn_act_forward(z: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, model: np.ndarray, bits: np.ndarray,
@@ -233,7 +260,7 @@ def bn_act_backward(dy: torch.Tensor, z: torch.Tensor, gamma: torch.Tensor, beta
     dgb = z.new_empty((2, z.shape[0], z.shape[2]))
     dzsum = z.new_empty((z.shape[0], z.shape[2]))
     _backward(dy.contiguous().numpy(), z.detach().numpy(), gamma.detach().numpy(), beta.detach().numpy(), model,
-              bits, stats.numpy(), want_dz, dz.numpy(), dgb.numpy(), dzsum.numpy())
+              bits, stats.numpy(), want_dz, dz.numpy(), dgb[0].numpy(), dgb[1].numpy(), dzsum.numpy())
     if not want_dz:
         return None, dgb[0], dgb[1], None
     return dz, dgb[0], dgb[1], dzsum
@@ -266,9 +293,12 @@ def _per_model(name: str, value, G: int) -> np.ndarray:
     raise ValueError(f"{name} must be a scalar or have one value per model ({G}); got shape {arr.shape}")
 
 
-def model_constants(alpha: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ``model`` (α, 1/(1-p)) and ``bits`` (keys 0, thresholds; 0 for no dropout) arrays of the kernels for G models."""
-    model = np.stack([np.asarray(alpha, np.float64), 1.0 / (1.0 - np.asarray(p, np.float64))])
+def model_constants(alpha: np.ndarray, p: np.ndarray, dtype: torch.dtype
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``model`` (α, 1/(1-p), in ``dtype``: the kernels' working precision) and ``bits`` (keys 0, thresholds;
+    0 for no dropout) arrays of the kernels for G models."""
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    model = np.stack([np.asarray(alpha, np.float64), 1.0 / (1.0 - np.asarray(p, np.float64))]).astype(np_dtype)
     bits = np.zeros((2, model.shape[1]), np.uint64)
     bits[1] = [mask_threshold(float(v)) if v > 0 else 0 for v in p]
     return model, bits
@@ -334,7 +364,7 @@ def bn_act(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, *, alpha=0
     if not can_fuse(z):
         raise ValueError(f"bn_act runs on dense float32/float64 CPU tensors; got {z.dtype} on {z.device} "
                          "(use bn_act_reference)")
-    model, bits = model_constants(al, pp)
+    model, bits = model_constants(al, pp, z.dtype)
     bits[0] = _mask_keys(pp, generators, keys)
     y, stats = _BNAct.apply(z.reshape(G, *z.shape[-2:]).contiguous(), weight.reshape(G, -1), bias.reshape(G, -1),
                             model, bits, float(eps))

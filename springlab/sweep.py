@@ -22,9 +22,10 @@ faster way on a CPU (``strategy="auto"``):
   step amortises over the group; at full batch the fused kernels and the
   missing autograd graph still make it faster than a loop
   (``python -m springlab bench sweep``: about 4.5× at batch 64 and 1.5× at
-  full batch on two cores). Groups share the learning rate too, so that
-  their Adam step is torch's fused one. ``"auto"`` takes it whenever the
-  models can be stacked (MLPs with BatchNorm or none).
+  full batch on two cores). Every model keeps its own learning rate: all
+  parameters take one compiled Adam pass (:mod:`springlab.adam`).
+  ``"auto"`` takes it whenever the models can be stacked (MLPs with
+  BatchNorm or none).
 * ``"loop"``: one model after another with :func:`~springlab.training.train`
   itself, the readable reference; ``"auto"`` uses it for single runs and
   for models the batched trainer cannot stack (``norm="fixed"``).
@@ -223,7 +224,7 @@ class _Task:
 
 # what the runs of one batched group share (the learning rate only for speed: train_batched allows one per model)
 _SHARED_IN_GROUP = ("dataset", "n_train", "size", "data_seed", "width", "depth", "norm", "batch_size", "epochs",
-                    "optimizer", "stop_loss", "kind", "dtype", "lr")
+                    "optimizer", "stop_loss", "kind", "dtype")
 
 
 def _plan(todo: list[dict[str, Any]], strategy: str, max_group: int) -> list[_Task]:

@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from springlab import springs_reference  # noqa: E402
-from springlab.bn_act import bn_act, bn_act_reference, update_running_stats  # noqa: E402
+from springlab.bn_act import bn_act, bn_act_forward, bn_act_reference, model_constants, update_running_stats  # noqa: E402
 from springlab.dropout import Dropout, dropout_mask, draw_mask_key, mask_threshold  # noqa: E402
 
 TOL = {torch.float32: 2e-5, torch.float64: 1e-12}
@@ -74,6 +74,24 @@ def test_cumulative_running_average_when_momentum_is_none():
         update_running_stats(rm, rv, nb, None, x.mean(0), x.var(0, unbiased=False), 20)
     torch.testing.assert_close(rm, bn.running_mean)
     torch.testing.assert_close(rv, bn.running_var)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_kernel_updates_running_statistics_as_batchnorm(dtype):
+    """Per model: momentum 0.1, the cumulative average's 1/3 (third batch), and no update (negative factor)."""
+    z, w, b, _ = _inputs(3, 40, 6, dtype)
+    rm0, rv0 = torch.rand(3, 6, dtype=dtype), 1 + torch.rand(3, 6, dtype=dtype)
+    rm, rv = rm0.clone(), rv0.clone()
+    model, bits = model_constants(np.zeros(3), np.zeros(3), dtype)
+    _, stats = bn_act_forward(z.detach(), w.detach(), b.detach(), model, bits, 1e-5, running=(rm, rv),
+                              factor=np.array([0.1, 1 / 3, -1.0]))
+    for g, f in enumerate([0.1, 1 / 3]):
+        erm, erv, nb = rm0[g].clone(), rv0[g].clone(), torch.tensor(0)
+        update_running_stats(erm, erv, nb, f, stats[0, g], stats[1, g], 40)
+        torch.testing.assert_close(rm[g], erm, rtol=TOL[dtype], atol=TOL[dtype])
+        torch.testing.assert_close(rv[g], erv, rtol=TOL[dtype], atol=TOL[dtype])
+    torch.testing.assert_close(rm[2], rm0[2], rtol=0, atol=0)
+    torch.testing.assert_close(rv[2], rv0[2], rtol=0, atol=0)
 
 
 def test_kernel_masks_are_dropout_masks():

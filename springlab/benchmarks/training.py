@@ -10,7 +10,8 @@ of exactly the shapes of the run. Timed interleaved in one process
 the printed ratios: :func:`springlab.train` (the readable reference, one
 PyTorch module and autograd) and the same run on the sweeps' fast path
 (:func:`springlab.batched.train_batched` with one model: fused BatchNorm
-kernel, backward pass written out, fused Adam). Target: at most 1.5.
+kernel, backward pass written out, compiled Adam, buffers allocated once).
+Target: at most 1.5.
 """
 from __future__ import annotations
 
