@@ -16,7 +16,7 @@ import importlib
 import sys
 import types
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 
 # public name -> submodule that defines it (see ../shared/API.md)
 _LAZY: dict[str, str] = {
