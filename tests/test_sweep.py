@@ -34,9 +34,10 @@ def data():
 def test_batched_trainer_equals_train_in_float64(data, case, path, monkeypatch):
     """Per-model α, dropout, lr, data noise and seed: the batched path reproduces train() run by run.
 
-    The first case takes the hand-written per-model Adam and the fused kernel with dropout masks; the
-    second torch's fused Adam (one learning rate) and the kernel without dropout. "by hand" is the
-    CPU path (backward pass written out, fused kernel); "autograd" the general one (PyTorch operations).
+    The first case gives every model its own learning rate and the fused kernel dropout masks; the
+    second one learning rate and no dropout. "by hand" is the CPU path (backward pass written out,
+    fused kernel, buffers reused across steps of two batch sizes, 200 and 160); "autograd" the general
+    one (PyTorch operations). Both take the compiled Adam step.
     """
     from springlab import batched
 
@@ -72,6 +73,27 @@ def test_batched_trainer_equals_train_in_float64(data, case, path, monkeypatch):
         assert g.test_accuracy == r.test_accuracy and g.train_accuracy == r.train_accuracy
         assert g.epochs_run == r.epochs_run == 2
     # the runs differ from each other: the comparison is not trivially true
+    assert np.abs(ref[0].load - ref[1].load).max() > 1e-3
+
+
+def test_batched_sgd_equals_train_in_float64(data):
+    """Plain SGD (no momentum) with a learning rate per model, on the hand-written CPU path."""
+    from springlab.batched import train_batched
+    from springlab.networks import MLP
+    from springlab.training import train
+
+    class MLP64(MLP):
+        def forward(self, x):
+            return super().forward(x.double())
+
+    lrs = [0.05, 0.2]
+    ref = [train(MLP64(data.in_dim, width=16, depth=2, alpha=0.3, seed=s).double(), data, optimizer="sgd", lr=lr,
+                 batch_size=640, epochs=2, seed=s) for s, lr in enumerate(lrs)]
+    got = train_batched([MLP64(data.in_dim, width=16, depth=2, alpha=0.3, seed=s).double() for s in range(2)], data,
+                        optimizer="sgd", lr=lrs, batch_size=640, epochs=2, seed=[0, 1])
+    for r, g in zip(ref, got):
+        np.testing.assert_allclose(g.load, r.load, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(g.loss, r.loss, rtol=1e-9)
     assert np.abs(ref[0].load - ref[1].load).max() > 1e-3
 
 
