@@ -112,7 +112,8 @@ def adam_step(theta: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch
     flat = (theta, grad, m, v)
     if not all(t.device.type == "cpu" and t.dtype == theta.dtype and t.is_contiguous() and t.shape == theta.shape
                for t in flat) or theta.dtype not in (torch.float32, torch.float64) or theta.dim() != 1:
-        raise ValueError("theta, grad, m and v must be contiguous 1-D float32/float64 CPU tensors of one shape and dtype")
+        raise ValueError("theta, grad, m and v must be contiguous 1-D float32/float64 CPU tensors of one shape "
+                         "and dtype")
     if lr.shape[0] * int(sizes.sum()) != theta.shape[0]:
         raise ValueError(f"theta has {theta.shape[0]} elements; G * sum(sizes) = {lr.shape[0]} * {int(sizes.sum())}")
     if np.any(~(lr > 0)):

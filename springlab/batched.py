@@ -57,8 +57,7 @@ from .bn_act import _forward as _bn_forward
 from .bn_act import bn_act_reference, can_fuse, model_constants, update_running_stats
 from .dropout import dropout_mask_from_key
 from .networks import MLP
-from .separation import load_curves
-from .training import OPTIMIZERS, TrainRun, _evaluate
+from .training import OPTIMIZERS, TrainRun, _evaluate, _record
 
 __all__ = ["train_batched", "can_batch"]
 
@@ -209,7 +208,8 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
         for l in range(depth, 0, -1):
             name, lin = norms[l], f"hidden.{l - 1}.linear"
             _bn_backward(dhn[l], zn[l], npy[name + ".weight"], npy[name + ".bias"], layer_model[l], layer_bits[l],
-                         w["stats"][l], True, w["dz_np"], gnp[name + ".weight"], gnp[name + ".bias"], gnp[lin + ".bias"])
+                         w["stats"][l], True, w["dz_np"], gnp[name + ".weight"], gnp[name + ".bias"],
+                         gnp[lin + ".bias"])
             torch.bmm(w["dz"].transpose(1, 2), w["h"][l - 1], out=grad[lin + ".weight"])
             torch.bmm(w["dz"], weights[l - 1], out=w["dh"][l - 1])
         _bn_backward(dhn[0], zn[0], npy["input_norm.weight"], npy["input_norm.bias"], *plain, w["stats"][0], False,
@@ -412,11 +412,8 @@ def _clone_like(m: MLP) -> MLP:
 
 def _measure(model, x, y, x_test, y_test, K, kind, epoch, stopped, loss, settings, seconds) -> TrainRun:
     """The end of :func:`springlab.training.train`: final curves and accuracies, by its own functions."""
-    kinds = (kind,)
-    lc = next(iter(load_curves(model, x, y, kinds=kinds, n_classes=K).values())).values
-    lt = next(iter(load_curves(model, x_test, y_test, kinds=kinds, n_classes=K).values())).values
+    lc, lt, test_acc, test_loss = _record(model, x, y, x_test, y_test, kind, K, True)
     train_acc, _ = _evaluate(model, x, y, True)
-    test_acc, test_loss = _evaluate(model, x_test, y_test, True)
     model.train()
     return TrainRun(load=lc[None], load_test=lt[None], epochs_recorded=np.array([epoch], dtype=np.int64),
                     test_accuracy_recorded=np.array([test_acc]), loss=np.asarray(loss, dtype=np.float64),

@@ -114,6 +114,18 @@ def _device(model: nn.Module, device) -> torch.device:
     return torch.device(device)
 
 
+def _record(model, x, y, x_test, y_test, kind: str, n_classes: int | None, classification: bool
+            ) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """One record of a run: load curves of training and test data (NaN for under 2 test samples), test accuracy
+    and test loss, in eval mode."""
+    lc = next(iter(load_curves(model, x, y, kinds=(kind,), n_classes=n_classes or None).values())).values
+    if x_test.shape[0] >= 2:
+        lt = next(iter(load_curves(model, x_test, y_test, kinds=(kind,), n_classes=n_classes or None).values())).values
+    else:
+        lt = np.full_like(lc, np.nan)
+    return (lc, lt, *_evaluate(model, x_test, y_test, classification))
+
+
 @torch.no_grad()
 def _evaluate(model, x, y, classification: bool, batch_size: int = 8192) -> tuple[float, float]:
     """(accuracy, mean loss) in eval mode; NaN for an empty set."""
@@ -227,19 +239,10 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     loss_fn = nn.functional.cross_entropy if classification else nn.functional.mse_loss
     x_std = float(x.std()) if data_noise > 0 else 0.0
-    kinds = (kind,)
-
-    records: list[tuple[int, np.ndarray, np.ndarray, float]] = []
+    records: list[tuple[int, np.ndarray, np.ndarray, float, float]] = []
 
     def record(epoch: int):
-        curves = load_curves(model, x, y, kinds=kinds, n_classes=K or None)
-        lc = next(iter(curves.values())).values
-        if x_test.shape[0] >= 2:
-            lt = next(iter(load_curves(model, x_test, y_test, kinds=kinds, n_classes=K or None).values())).values
-        else:
-            lt = np.full_like(lc, np.nan)
-        acc, _ = _evaluate(model, x_test, y_test, classification)
-        records.append((epoch, lc, lt, acc))
+        records.append((epoch, *_record(model, x, y, x_test, y_test, kind, K, classification)))
 
     from tqdm.auto import tqdm
 
@@ -293,7 +296,7 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
         if not records or records[-1][0] != epoch:
             record(epoch)
     train_acc, _ = _evaluate(model, x, y, classification)
-    test_acc, test_loss = _evaluate(model, x_test, y_test, classification)
+    test_acc, test_loss = records[-1][3:]  # the last record is of the final model
     model.train()
     settings = dict(lr=lr, batch_size=batch_size, epochs=epochs, optimizer=optimizer, data_noise=data_noise,
                     seed=seed, record_every=record_every, stop_loss=stop_loss, kind=kind, device=str(dev),
