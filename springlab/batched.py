@@ -9,8 +9,8 @@ per-call overhead), but ``G`` of them stacked along a leading axis can:
 instances (``torch.func.stack_module_state``), runs the forward pass with
 batched matrix products (``torch.baddbmm``) and one fused kernel per layer
 for BatchNorm → LeakyReLU → dropout of all ``G`` models
-(:mod:`springlab.bn_act`), and takes all ``G`` Adam steps
-with a handful of tensor operations. (An earlier version ran one model's
+(:mod:`springlab.bn_act`), and takes all ``G`` Adam steps in one compiled
+pass over a flat parameter buffer (:mod:`springlab.adam`). (An earlier version ran one model's
 forward pass under ``torch.func.vmap``; its per-operation overhead made it
 only about 2× faster than a loop at batch 64, against about 4.5× now on
 two threads, ``python -m springlab bench sweep``.)
@@ -55,11 +55,14 @@ from .adam import adam_step, adam_step_reference
 from .bn_act import _backward as _bn_backward
 from .bn_act import _forward as _bn_forward
 from .bn_act import bn_act_reference, can_fuse, model_constants, update_running_stats
-from .dropout import dropout_mask_from_key
+from .dropout import draw_mask_keys, dropout_mask_from_key
 from .networks import MLP
 from .training import OPTIMIZERS, TrainRun, _evaluate, _record
 
-__all__ = ["train_batched", "can_batch"]
+__all__ = ["train_batched", "can_batch", "BATCHABLE_NORMS"]
+
+#: Normalisations the batched trainer can stack (the sweep's ``"auto"`` loops over the others).
+BATCHABLE_NORMS: tuple[str, ...] = ("batch", "none")
 
 def can_batch(models: Sequence[nn.Module]) -> bool:
     """Whether :func:`train_batched` can stack these models (same-shape MLPs with BatchNorm or no norm)."""
@@ -67,7 +70,7 @@ def can_batch(models: Sequence[nn.Module]) -> bool:
         return False
     a = models[0]
     return all((m.in_dim, m.width, m.depth, m.norm, m.n_out) == (a.in_dim, a.width, a.depth, a.norm, a.n_out)
-               and m.norm in ("batch", "none") for m in models)
+               and m.norm in BATCHABLE_NORMS for m in models)
 
 
 def _per_model(name: str, value, G: int) -> list:
@@ -133,8 +136,9 @@ def _autograd_step(p, buf, grad, depth, alpha, drops, norm, momentum, eps):
     return step
 
 
-def _can_step_by_hand(x: torch.Tensor, norm: str) -> bool:
-    return norm == "batch" and can_fuse(x)
+def _can_step_by_hand(like: torch.Tensor, norm: str) -> bool:
+    """Whether :func:`_hand_step` runs for tensors of the device and dtype of ``like``."""
+    return norm == "batch" and can_fuse(like)
 
 
 def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
@@ -153,6 +157,7 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
     """
     G = alpha.shape[0]
     dtype = p["head.weight"].dtype
+    np_dtype = p["head.weight"].detach().numpy().dtype
     model, bits = model_constants(alpha, drops, dtype)
     plain = model_constants(np.ones(G), np.zeros(G), dtype)  # the input BatchNorm: no activation, no dropout
     norms = ["input_norm"] + [f"hidden.{i}.norm" for i in range(depth)]
@@ -173,8 +178,8 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
             h = [torch.empty_like(x)] + [torch.empty_like(t) for t in z[1:]]
             dh = torch.empty(G, B, C, dtype=dtype)  # ∂L/∂h of one layer at a time
             w = dict(z=z, h=h, dh=[torch.empty_like(x)] + [dh] * depth, dz=torch.empty(G, B, C, dtype=dtype),
-                     stats=[np.empty((3, G, t.shape[2]), npy["head.weight"].dtype) for t in h],
-                     unused=(np.empty_like(x.numpy()), np.empty((G, x.shape[2]), npy["head.weight"].dtype)))
+                     stats=[np.empty((3, G, t.shape[2]), np_dtype) for t in h],
+                     unused=(np.empty_like(x.numpy()), np.empty((G, x.shape[2]), np_dtype)))
             w["np"] = {k: [None if t is None else t.numpy() for t in w[k]] for k in ("z", "h", "dh")}
             w["dz_np"] = w["dz"].numpy()
             work[B] = w
@@ -182,7 +187,7 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
 
     @torch.no_grad()
     def step(x, y, keys):
-        G, B = y.shape
+        B = y.shape[1]
         w = workspace(x)
         zn, hn, dhn = w["np"]["z"], w["np"]["h"], w["np"]["dh"]
         zn[0] = x.numpy()  # the input BatchNorm's "pre-activation" is the input
@@ -316,7 +321,7 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
         return state
 
     grad = dict(zip(names, _views(grad_flat, names, params)))
-    if _can_step_by_hand(x.to(dtype), norm):
+    if _can_step_by_hand(theta, norm):  # the parameters' device and dtype
         step = _hand_step(params, buffers, grad, depth, alpha_np, drops, momentum, bn_eps)
     else:
         step = _autograd_step(params, buffers, grad, depth, alpha_np, drops, norm, momentum, bn_eps)
@@ -346,8 +351,8 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
             keys = None
             if drops.any():  # one key per hidden layer, where springlab's Dropout draws them in train()
                 keys = np.zeros((G, depth), np.uint64)
-                for g in np.flatnonzero(drops > 0):  # (depth,) draws at once equal depth single draws
-                    keys[g] = torch.randint(0, 2**63 - 1, (depth,), generator=gens[g], device=dev).cpu().numpy()
+                for g in np.flatnonzero(drops > 0):
+                    keys[g] = draw_mask_keys(depth, gens[g])
             xb = xb.to(dtype)
             loss = step(xb.contiguous(), yb, keys)  # the gradients land in grad (views of grad_flat)
             t_step += 1

@@ -29,7 +29,7 @@ from torch import nn
 
 from .springs import _random_bits
 
-__all__ = ["Dropout", "dropout_mask", "dropout_mask_from_key", "draw_mask_key", "mask_threshold"]
+__all__ = ["Dropout", "dropout_mask", "dropout_mask_from_key", "draw_mask_key", "draw_mask_keys", "mask_threshold"]
 
 _TWO_32 = 2**32
 _S32 = np.uint64(32)
@@ -40,10 +40,16 @@ def mask_threshold(p: float) -> int:
     return min(round(p * _TWO_32), _TWO_32 - 1)
 
 
+def draw_mask_keys(n: int, generator: torch.Generator | None = None) -> np.ndarray:
+    """``n`` mask keys (uint64, shape (n,)): 63-bit draws from ``generator`` (torch's default CPU generator if
+    None), the same as ``n`` calls of :func:`draw_mask_key`."""
+    device = generator.device if generator is not None else "cpu"
+    return torch.randint(0, 2**63 - 1, (n,), generator=generator, device=device).cpu().numpy().astype(np.uint64)
+
+
 def draw_mask_key(generator: torch.Generator | None = None) -> int:
     """One mask key: a single 63-bit draw from ``generator`` (torch's default CPU generator if None)."""
-    device = generator.device if generator is not None else "cpu"
-    return int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=device).item())
+    return int(draw_mask_keys(1, generator)[0])
 
 
 @njit(cache=True, inline="always")

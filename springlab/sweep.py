@@ -27,8 +27,8 @@ faster way on a CPU (``strategy="auto"``):
   ``"auto"`` takes it whenever the models can be stacked (MLPs with
   BatchNorm or none).
 * ``"loop"``: one model after another with :func:`~springlab.training.train`
-  itself, the readable reference; ``"auto"`` uses it for single runs and
-  for models the batched trainer cannot stack (``norm="fixed"``).
+  itself, the readable reference; ``"auto"`` uses it for models the
+  batched trainer cannot stack (``norm="fixed"``).
 
 Both give the same runs: every model draws its batches, noise and dropout
 masks from its own generator seeded with its seed, in ``train``'s order (in
@@ -72,8 +72,6 @@ KNOBS: tuple[str, ...] = ("data_noise", "lr", "dropout", "batch_size", "depth", 
 STRATEGIES: tuple[str, ...] = ("auto", "loop", "batched")
 #: Rows of Fig. 1: α = 0 (ReLU, most nonlinear) first.
 FIG1_ALPHAS: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-#: Normalisations the batched trainer can stack (``"auto"`` loops over the others).
-BATCHABLE_NORMS: tuple[str, ...] = ("batch", "none")
 #: Largest number of sample rows (models × batch) in one batched step: bounds memory and cache misses.
 BATCHED_MAX_ROWS = 16384
 
@@ -222,7 +220,7 @@ class _Task:
     strategy: str
 
 
-# what the runs of one batched group share (the learning rate only for speed: train_batched allows one per model)
+# what the runs of one batched group must share (α, dropout, lr, data noise and seed may differ)
 _SHARED_IN_GROUP = ("dataset", "n_train", "size", "data_seed", "width", "depth", "norm", "batch_size", "epochs",
                     "optimizer", "stop_loss", "kind", "dtype")
 
@@ -237,8 +235,11 @@ def _plan(todo: list[dict[str, Any]], strategy: str, max_group: int) -> list[_Ta
     for cfgs in groups.values():
         c0 = cfgs[0]
         how = choose_strategy(c0["batch_size"], c0["n_train"], strategy)
-        if how == "batched" and strategy == "auto" and c0["norm"] not in BATCHABLE_NORMS:
-            how = "loop"
+        if how == "batched" and strategy == "auto":
+            from .batched import BATCHABLE_NORMS  # torch: imported only once there is something to train
+
+            if c0["norm"] not in BATCHABLE_NORMS:
+                how = "loop"
         if how == "loop":
             tasks.extend(_Task([c], "loop") for c in cfgs)
         else:
