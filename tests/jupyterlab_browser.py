@@ -97,6 +97,10 @@ ALL_PROMPTS_DONE = """(nb) => {
 }"""
 
 
+NO_CELL_PENDING = """(nb) => ![...document.querySelectorAll(nb + ' .jp-Cell.jp-CodeCell .jp-InputPrompt')]
+  .some(e => e.textContent.includes('*'))"""
+
+
 def shut_down_kernels(base: str, token: str) -> None:
     """End every kernel session, so that lessons run one at a time (memory) and start fresh."""
     headers = {"Authorization": f"token {token}"}
@@ -118,13 +122,18 @@ def open_notebook(page, base: str, token: str, path: str, timeout_ms: int = 90_0
 
 
 def run_cells(page, menu_item: str, timeout_ms: int) -> None:
-    """Run cells through the Run menu, as a student would, and wait until the kernel is idle again."""
+    """Run cells through the Run menu, as a student would, and wait until the kernel is idle again.
+
+    The indicator can read idle for a moment between two queued cells (seen once under a loaded CI
+    machine, lesson 07), so the wait ends only when no cell is queued or running (``[*]``) either.
+    """
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text=menu_item).first.click()
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='busy']",
                            timeout=30_000, state="attached")
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']",
                            timeout=timeout_ms)
+    page.wait_for_function(NO_CELL_PENDING, arg=NOTEBOOK, timeout=timeout_ms)
 
 
 def run_all(page, timeout_ms: int) -> None:
