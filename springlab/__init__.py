@@ -3,9 +3,12 @@
 Shi, Pan & Dokmanić (2024) model a deep network as a chain of blocks joined
 by springs: each layer is a spring, the data separation it achieves is how
 far it stretches, nonlinearity is friction and training noise shakes the
-blocks. springlab simulates the chains (:mod:`springlab.springs`), measures
-the same "load curves" on real PyTorch networks (:mod:`springlab.separation`,
-:mod:`springlab.training`), and draws both with one set of plots.
+blocks. springlab simulates the chains (:mod:`springlab.chains`), measures
+the same "load curves" on real PyTorch networks (:mod:`springlab.networks`),
+sweeps both into phase diagrams (:mod:`springlab.sweeps`) and draws them with
+one set of plots (:mod:`springlab.core`). The paper's figures are
+:mod:`springlab.figures`, the lessons' widgets :mod:`springlab.panels`, the
+command line :mod:`springlab.cli`; CONTRIBUTING.md maps the layout.
 
 Submodules are imported on first use, so ``import springlab`` stays fast and
 does not import torch; ``springlab.MLP`` imports torch when first touched.
@@ -16,52 +19,54 @@ import importlib
 import sys
 import types
 
+from . import _moved
+
 __version__ = "0.3.1"
 
 # public name -> submodule that defines it (see ../shared/API.md)
 _LAZY: dict[str, str] = {
     # shared by chains and networks
-    "LoadCurve": "loadcurve",
-    "curvature": "loadcurve",
-    "classify_shape": "loadcurve",
-    "PhaseDiagram": "phase",
-    "layer_colors": "plots",
-    "plot_load_curve": "plots",
-    "plot_trajectories": "plots",
-    "plot_phase_diagram": "plots",
+    "LoadCurve": "core.loadcurve",
+    "curvature": "core.loadcurve",
+    "classify_shape": "core.loadcurve",
+    "PhaseDiagram": "core.phase",
+    "layer_colors": "core.plots",
+    "plot_load_curve": "core.plots",
+    "plot_trajectories": "core.plots",
+    "plot_phase_diagram": "core.plots",
     # spring-block chains
-    "simulate_chain": "springs",
-    "ChainRun": "springs",
-    "friction_activation": "springs",
-    "equilibrium": "chain_theory",
-    "effective_friction": "chain_theory",
-    "all_blocks_move": "chain_theory",
-    "moving_blocks": "chain_theory",
-    "delta_d_star": "chain_theory",
-    "elastic_energy": "chain_theory",
-    "simulate_chain_reference": "springs",
-    "chain_phase_diagram": "chain_phase",
+    "simulate_chain": "chains.simulator",
+    "ChainRun": "chains.simulator",
+    "friction_activation": "chains.simulator",
+    "equilibrium": "chains.theory",
+    "effective_friction": "chains.theory",
+    "all_blocks_move": "chains.theory",
+    "moving_blocks": "chains.theory",
+    "delta_d_star": "chains.theory",
+    "elastic_energy": "chains.theory",
+    "simulate_chain_reference": "chains.simulator",
+    "chain_phase_diagram": "sweeps.chains",
     # networks
-    "load_dataset": "datasets",
-    "Dataset": "datasets",
-    "DATASETS": "datasets",
-    "MLP": "networks",
-    "ConstantShapeCNN": "networks",
-    "DeepLinear": "networks",
-    "separation": "separation",
-    "regression_load": "separation",
-    "ClassScatter": "separation",
-    "RegressionScatter": "separation",
-    "FeatureRecorder": "separation",
-    "load_curve": "separation",
-    "load_curves": "separation",
-    "train": "training",
-    "TrainRun": "training",
-    "dnn_phase_diagram": "sweep",
-    "plot_curvature_accuracy": "sweep",
-    "train_batched": "batched",
-    "RunStore": "sweep_store",
-    "load_result": "reproduce",
+    "load_dataset": "networks.datasets",
+    "Dataset": "networks.datasets",
+    "DATASETS": "networks.datasets",
+    "MLP": "networks.models",
+    "ConstantShapeCNN": "networks.models",
+    "DeepLinear": "networks.models",
+    "separation": "networks.separation",
+    "regression_load": "networks.separation",
+    "ClassScatter": "networks.separation",
+    "RegressionScatter": "networks.separation",
+    "FeatureRecorder": "networks.separation",
+    "load_curve": "networks.separation",
+    "load_curves": "networks.separation",
+    "train": "networks.training",
+    "TrainRun": "networks.training",
+    "dnn_phase_diagram": "sweeps.networks",
+    "plot_curvature_accuracy": "sweeps.networks",
+    "train_batched": "networks.engine.batched",
+    "RunStore": "sweeps.store",
+    "load_result": "figures.fig1",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
@@ -70,14 +75,15 @@ __all__ = sorted(_LAZY) + ["__version__"]
 class _Package(types.ModuleType):
     """The package's module type: a submodule import must not hide a public function.
 
-    Importing ``springlab.separation`` makes Python bind the *module* to the
-    package attribute ``separation``, hiding the function of API.md
+    Importing an old module path such as ``springlab.separation`` (kept for
+    one release, :mod:`springlab._moved`) makes Python bind that *module*
+    to the package attribute ``separation``, hiding the function of API.md
     (``sl.separation(features, labels)``). Such an import binds the function
     instead; the module stays reachable as ``from springlab.separation import ...``.
     """
 
     def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name and hasattr(value, name):
+        if isinstance(value, types.ModuleType) and name in _LAZY and hasattr(value, name):
             value = getattr(value, name)
         super().__setattr__(name, value)
 
@@ -96,3 +102,4 @@ def __dir__():
 
 
 sys.modules[__name__].__class__ = _Package
+_moved.install()

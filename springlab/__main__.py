@@ -5,7 +5,7 @@ import argparse
 import importlib
 import sys
 
-from .check import run_check
+from .cli.check import run_check
 
 BENCHMARKS = ("springs", "training", "sweep")
 
@@ -28,9 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     # bench NAME and reproduce own their options (``reproduce --list``, ``bench sweep --threads 1``):
     # everything after them is theirs, which argparse's REMAINDER does not do for leading options.
     if argv[:1] == ["reproduce"]:
-        return int(importlib.import_module("springlab.reproduce").main(argv[1:]) or 0)
+        return int(importlib.import_module("springlab.cli.reproduce").main(argv[1:]) or 0)
     if argv[:1] == ["bench"] and argv[1:2] and argv[1] in BENCHMARKS:
-        return int(importlib.import_module(f"springlab.benchmarks.{argv[1]}").main(argv[2:]) or 0)
+        return int(importlib.import_module(f"springlab.cli.bench.{argv[1]}").main(argv[2:]) or 0)
     args = _parser().parse_args(argv)
     if args.command == "check":
         return run_check()

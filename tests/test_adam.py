@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from springlab.adam import adam_step, adam_step_reference  # noqa: E402
+from springlab.networks.engine.adam import adam_step, adam_step_reference  # noqa: E402
 
 SHAPES = [(4, 3), (4,), (2, 4), (2,)]  # per model: two small linear layers
 G = 3

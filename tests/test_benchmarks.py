@@ -7,7 +7,7 @@ pytest.importorskip("torch")
 
 
 def test_bench_training_prints_both_ratios(capsys):
-    from springlab.benchmarks import training
+    from springlab.cli.bench import training
 
     assert training.main(["--repeats", "1", "--epochs", "2", "--threads", "1"]) == 0
     out = capsys.readouterr().out
@@ -15,7 +15,7 @@ def test_bench_training_prints_both_ratios(capsys):
 
 
 def test_bench_sweep_prints_speed_up_and_throughput(capsys):
-    from springlab.benchmarks import sweep
+    from springlab.cli.bench import sweep
 
     assert sweep.main(["--models", "2", "--epochs", "1", "--repeats", "1", "--batch", "640", "--threads", "1"]) == 0
     out = capsys.readouterr().out

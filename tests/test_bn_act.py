@@ -6,9 +6,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from springlab import springs_reference  # noqa: E402
-from springlab.bn_act import bn_act, bn_act_forward, bn_act_reference, model_constants, update_running_stats  # noqa: E402
-from springlab.dropout import Dropout, dropout_mask, draw_mask_key, mask_threshold  # noqa: E402
+from springlab.chains import reference as springs_reference  # noqa: E402
+from springlab.networks.engine.bn_act import bn_act, bn_act_forward, bn_act_reference, model_constants, update_running_stats  # noqa: E402
+from springlab.networks.dropout import Dropout, dropout_mask, draw_mask_key, mask_threshold  # noqa: E402
 
 TOL = {torch.float32: 2e-5, torch.float64: 1e-12}
 

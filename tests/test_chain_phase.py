@@ -67,7 +67,7 @@ def test_errors(kwargs, message):
 
 
 def test_checkpoint_resumes_without_rerunning_finished_runs(tmp_path, monkeypatch):
-    from springlab import chain_phase
+    from springlab.sweeps import chains as chain_phase
 
     kw = dict(rows=("mu_right", [0.0, 0.1, 0.2]), cols=("eps", [0.0, 0.01]), seeds=2, t_max=5.0)
     full = sl.chain_phase_diagram(**kw)

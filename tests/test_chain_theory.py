@@ -1,4 +1,4 @@
-"""Every claim of SPEC §2.4 against simulation (springlab.chain_theory vs springlab.springs)."""
+"""Every claim of SPEC §2.4 against simulation (springlab.chains.theory vs springlab.chains.simulator)."""
 from __future__ import annotations
 
 import math
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import springlab as sl
-from springlab import chain_theory as ct
-from springlab import springs_reference as ref
+from springlab.chains import theory as ct
+from springlab.chains import reference as ref
 
 
 def shares(positions, y):

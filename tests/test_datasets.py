@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from springlab.datasets import DATASETS, load_dataset
-from springlab.separation import separation
+from springlab.networks.datasets import DATASETS, load_dataset
+from springlab.networks.separation import separation
 
 
 def test_offline_mnist_split_shapes_and_determinism():

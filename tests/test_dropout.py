@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from springlab.dropout import Dropout, dropout_mask  # noqa: E402
+from springlab.networks.dropout import Dropout, dropout_mask  # noqa: E402
 
 
 @pytest.mark.parametrize("p", [0.02, 0.1, 0.3, 0.9])

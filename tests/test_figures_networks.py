@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from springlab.figures import networks as fn  # noqa: E402
-from springlab.loadcurve import LoadCurve  # noqa: E402
+from springlab.core.loadcurve import LoadCurve  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -84,8 +84,8 @@ def test_import_is_light_and_lazy():
 
 
 def test_importing_a_submodule_keeps_the_public_function():
-    """`import springlab.separation` (done by other modules) must not hide `sl.separation` of API.md."""
-    out = _run("import springlab.separation, springlab as sl; print(callable(sl.separation), sl.separation.__name__)")
+    """`import springlab.networks.separation` (done by other modules) must not hide `sl.separation` of API.md."""
+    out = _run("import springlab.networks.separation, springlab as sl; print(callable(sl.separation), sl.separation.__name__)")
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "separation"]
 

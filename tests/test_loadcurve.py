@@ -1,12 +1,12 @@
-"""LoadCurve, curvature, classify_shape (springlab.loadcurve) and PhaseDiagram storage/plot."""
+"""LoadCurve, curvature, classify_shape (springlab.core.loadcurve) and PhaseDiagram storage/plot."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import springlab as sl
-from springlab.loadcurve import LINEAR_TOLERANCE, classify_shape, curvature
-from springlab.phase import PhaseDiagram
+from springlab.core.loadcurve import LINEAR_TOLERANCE, classify_shape, curvature
+from springlab.core.phase import PhaseDiagram
 
 
 def curve_from_shares(d):

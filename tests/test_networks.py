@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from springlab.networks import MLP, ConstantShapeCNN, DeepLinear
+from springlab.networks.models import MLP, ConstantShapeCNN, DeepLinear
 
 
 def test_mlp_structure_matches_spec():

@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 
 import springlab as sl
+from springlab.cli.check import environment_check
+from springlab.figures.springs import phase_preset
 from springlab.panels import chains as C
+from springlab.panels.drawing import draw_chain
+from springlab.panels.welcome import widget_demo
 
 
 def png(panel) -> bytes:
@@ -42,7 +46,7 @@ def test_environment_check_summarises_springlab_check_without_versions(monkeypat
         return subprocess.CompletedProcess(cmd, 1, stdout=CHECK_OUTPUT, stderr="")
 
     monkeypatch.setattr(subprocess, "run", fake_run)
-    report = C.environment_check()
+    report = environment_check()
     assert calls and calls[0][1:] == ["-m", "springlab", "check"]  # the terminal command, in a subprocess
     assert report.ready is False and report.details == CHECK_OUTPUT
     assert report.packages["numpy"] == "ok" and report.packages["torch"] == "MISSING"
@@ -54,7 +58,7 @@ def test_environment_check_summarises_springlab_check_without_versions(monkeypat
 
 
 def test_widget_demo_recomputes_redraws_and_caches():
-    p = C.widget_demo()
+    p = widget_demo()
     assert p.result == {"force": pytest.approx(0.5), "energy": pytest.approx(0.125)}
     before = png(p)
     p.controls["k"].value = 2.0
@@ -67,10 +71,10 @@ def test_widget_demo_recomputes_redraws_and_caches():
 def test_draw_chain_styles_and_bad_style():
     fig, ax = plt.subplots()
     try:
-        C.draw_chain(ax, [0.2, 0.5], 1.0, style="springs")
-        C.draw_chain(ax, [0.0, 0.5], 1.0, style="ruler")
+        draw_chain(ax, [0.2, 0.5], 1.0, style="springs")
+        draw_chain(ax, [0.0, 0.5], 1.0, style="ruler")
         with pytest.raises(ValueError, match="style"):
-            C.draw_chain(ax, [0.2, 0.5], 1.0, style="bricks")
+            draw_chain(ax, [0.2, 0.5], 1.0, style="bricks")
     finally:
         plt.close(fig)
 
@@ -170,6 +174,6 @@ def test_phase_diagram_panel_runs_on_click_with_progress_and_cache():
     p.button.click()
     assert p.n_computes == 2 and p.result.load.shape == (2, 3, 8) and png(p) != first
     p.controls["order"].value = "langevin"  # resets the ranges to Fig. S14's
-    assert p.controls["mu_range"].value == pytest.approx(C.phase_preset("langevin")["mu_right"], abs=1e-3)
-    assert C.phase_preset("langevin")["params"]["k"] == 0.1  # Fig. S14's fixed parameters
+    assert p.controls["mu_range"].value == pytest.approx(phase_preset("langevin")["mu_right"], abs=1e-3)
+    assert phase_preset("langevin")["params"]["k"] == 0.1  # Fig. S14's fixed parameters
     assert p.n_computes == 2  # choosing a model only resets the ranges; work waits for Run

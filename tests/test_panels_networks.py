@@ -16,6 +16,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import springlab as sl  # noqa: E402
+from springlab.core.energy import energy_ratio  # noqa: E402
+from springlab.core.phase import phase_table  # noqa: E402
+from springlab.figures import fig1  # noqa: E402
+from springlab.figures.springs import fig4_chain_run  # noqa: E402
+from springlab.networks import experiments as X  # noqa: E402
+from springlab.networks.datasets import get_dataset  # noqa: E402
+from springlab.networks.threads import use_one_thread  # noqa: E402
 from springlab.panels import networks as N  # noqa: E402
 
 
@@ -23,7 +30,7 @@ from springlab.panels import networks as N  # noqa: E402
 def one_thread():
     import torch
 
-    old = N.use_one_thread()
+    old = use_one_thread()
     yield
     torch.set_num_threads(old)
 
@@ -42,7 +49,7 @@ def test_separation_panel_trains_measures_redraws_and_caches():
     p.controls["epochs"].value = 10
     click(p)
     first = p.result
-    assert isinstance(first, N.SeparationResult) and p.n_computes == 1
+    assert isinstance(first, X.SeparationResult) and p.n_computes == 1
     assert first.run.load.shape[1] == 8 and first.run.epochs_recorded[-1] == 10
     # layer by layer statistics agree with the library's separation (Eq. 3) and its traces
     st = first.trained
@@ -67,18 +74,18 @@ def test_separation_panel_trains_measures_redraws_and_caches():
 
 
 def test_dataset_selector_says_plainly_when_a_dataset_cannot_be_downloaded(monkeypatch):
-    import springlab.datasets as D
+    import springlab.networks.datasets as D
 
     def offline(name, root, download):
         raise FileNotFoundError("no network")
 
     monkeypatch.setattr(D, "_torchvision", offline)
-    N.get_dataset.cache_clear()
+    get_dataset.cache_clear()
     try:
         with pytest.raises(ValueError, match="FashionMNIST is not available.*could not be downloaded"):
-            N.get_dataset("fashion_mnist")
+            get_dataset("fashion_mnist")
         with pytest.raises(ValueError, match="not on this machine"):
-            N.get_dataset("cifar10", download=False)
+            get_dataset("cifar10", download=False)
         p = N.separation_panel(run_now=False)
         p.controls["epochs"].value = 10
         click(p)
@@ -87,7 +94,7 @@ def test_dataset_selector_says_plainly_when_a_dataset_cannot_be_downloaded(monke
         click(p)
         assert "not available" in p.status.value and p.result is old  # message in red, old picture kept
     finally:
-        N.get_dataset.cache_clear()
+        get_dataset.cache_clear()
     assert [name for _, name in N.DATASET_CHOICES] == ["mnist", "mnist_full", "fashion_mnist", "cifar10"]
 
 
@@ -114,16 +121,16 @@ def test_network_phase_panel_sweeps_with_progress_and_caches():
     click(p)
     assert p.n_computes == 2 and p.result is pd
     # the check cell of lesson 07 reuses the rows the panel computed
-    again = N.quick_phase_diagram("dropout", (0.0, 0.3), alphas=(0.0, 1.0), epochs=10)
+    again = fig1.quick_phase_diagram("dropout", (0.0, 0.3), alphas=(0.0, 1.0), epochs=10)
     assert np.array_equal(again.load, pd.load)
-    table = N.phase_table(pd)
+    table = phase_table(pd)
     assert table.splitlines()[0].split()[:3] == ["alpha", "/", "dropout"] and "%" in table
     with pytest.raises(ValueError, match="knob must be one of"):
-        N.quick_phase_diagram("momentum", (0.1,))
+        fig1.quick_phase_diagram("momentum", (0.1,))
 
 
 def test_shipped_phase_diagrams_loads_network_diagrams_only(tmp_path):
-    assert N.shipped_phase_diagrams(tmp_path / "missing") == {}
+    assert fig1.shipped_phase_diagrams(tmp_path / "missing") == {}
     load = np.tile(np.linspace(1, 0, 8), (2, 3, 1))
     net = sl.PhaseDiagram(rows=("alpha", [0.0, 1.0]), cols=("dropout", [0.0, 0.1, 0.2]), load=load,
                           test_accuracy=np.full((2, 3), 0.9))
@@ -132,7 +139,7 @@ def test_shipped_phase_diagrams_loads_network_diagrams_only(tmp_path):
     net.save(tmp_path / "fig1_dropout.npz")
     chain.save(tmp_path / "fig3.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a diagram")
-    found = N.shipped_phase_diagrams(tmp_path)
+    found = fig1.shipped_phase_diagrams(tmp_path)
     assert list(found) == ["fig1_dropout"] and np.allclose(found["fig1_dropout"].test_accuracy, 0.9)
 
 
@@ -165,19 +172,19 @@ def test_fig4_regimes_network_and_chain_agree():
     from springlab.figures.springs import FIG4_REGIMES
 
     for name, shape in (("lazy", "concave"), ("active", "convex")):
-        net = N.fig4_network_run(**N.FIG4_NETWORK[name], epochs=20)
-        chain = N.fig4_chain_run(**FIG4_REGIMES[name])
+        net = X.fig4_network_run(**X.FIG4_NETWORK[name], epochs=20)
+        chain = fig4_chain_run(**FIG4_REGIMES[name])
         assert net.final.shape == shape and chain.final.shape == shape, name
 
 
-def test_load_energy_is_minimal_for_linear_curves():
+def test_energy_ratio_is_minimal_for_linear_curves():
     l = np.arange(8)
-    assert N.load_energy(1 - l / 7) == pytest.approx(1.0)
+    assert energy_ratio(1 - l / 7) == pytest.approx(1.0)
     rng = np.random.default_rng(0)
     for _ in range(20):  # any other split of the same drop stores more energy
         d = rng.random(7)
         D = np.concatenate([[1.0], 1.0 - np.cumsum(d / d.sum())])
-        assert N.load_energy(D) >= 1.0 - 1e-12
+        assert energy_ratio(D) >= 1.0 - 1e-12
 
 
 def test_generalization_panel_train_and_test_curves():
@@ -221,4 +228,4 @@ def test_beyond_panel_switches_experiments_and_caches():
     click(p)
     assert p.result[0] is run and p.n_computes == 2
     with pytest.raises(ValueError, match="experiment must be one of"):
-        N.beyond_run("imagenet")
+        X.beyond_run("imagenet")

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 import springlab
-from springlab import reproduce
-from springlab.phase import PhaseDiagram
+from springlab.cli import reproduce
+from springlab.figures import fig1
+from springlab.core.phase import PhaseDiagram
 
 FIG1 = ("fig1a", "fig1b", "fig1c", "fig1d")
 REQUIRED = FIG1 + ("fig3", "fig4", "fig5", "figS2", "figS4", "figS12", "figS13", "figS14")
@@ -30,7 +31,7 @@ def test_unknown_figure_and_bad_options_are_refused():
 
 
 def test_fig1_panel_columns_go_from_most_to_least_noise():
-    p = reproduce.FIG1_PANELS
+    p = fig1.FIG1_PANELS
     assert list(p["fig1a"].values) == sorted(p["fig1a"].values, reverse=True)  # data noise: high first
     assert list(p["fig1b"].values) == sorted(p["fig1b"].values, reverse=True)  # learning rate: high first
     assert list(p["fig1c"].values) == sorted(p["fig1c"].values, reverse=True)  # dropout: high first
@@ -39,9 +40,9 @@ def test_fig1_panel_columns_go_from_most_to_least_noise():
 
 
 def test_command_writes_panel_with_its_provenance(tmp_path, monkeypatch):
-    tiny = reproduce.Fig1Panel("Fig. 1c (tiny)", "dropout", (0.3, 0.0), quick_values=(0.3, 0.0), quick_epochs=2,
+    tiny = fig1.Fig1Panel("Fig. 1c (tiny)", "dropout", (0.3, 0.0), quick_values=(0.3, 0.0), quick_epochs=2,
                                fixed=dict(width=16, depth=2))
-    monkeypatch.setitem(reproduce.FIG1_PANELS, "fig1c", tiny)
+    monkeypatch.setitem(fig1.FIG1_PANELS, "fig1c", tiny)
     monkeypatch.setattr(reproduce, "QUICK_ALPHAS", (0.0, 1.0))
     rc = reproduce.main(["fig1c", "--quick", "--out", str(tmp_path / "out"), "--store", str(tmp_path / "store"),
                          "--no-progress"])
@@ -56,18 +57,18 @@ def test_command_writes_panel_with_its_provenance(tmp_path, monkeypatch):
 
 
 # -- the shipped results --------------------------------------------------------------------------------
-SHIPPED = sorted(p.stem for p in reproduce.RESULTS_DIR.glob("fig1*.npz"))
+SHIPPED = sorted(p.stem for p in fig1.RESULTS_DIR.glob("fig1*.npz"))
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    return {name: reproduce.load_result(name) for name in SHIPPED}
+    return {name: fig1.load_result(name) for name in SHIPPED}
 
 
 def test_fig1c_ships_and_unknown_results_are_refused():
     assert "fig1c" in SHIPPED
     with pytest.raises(ValueError, match="available"):
-        reproduce.load_result("fig99")
+        fig1.load_result("fig99")
 
 
 def test_shipped_results_record_how_they_were_made(shipped):
@@ -79,7 +80,7 @@ def test_shipped_results_record_how_they_were_made(shipped):
             assert md["note"].startswith("reduced:")
         assert list(pd.rows[1]) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
         assert pd.metadata["runs"]["diverged"] == 0
-        panel = reproduce.FIG1_PANELS[name]
+        panel = fig1.FIG1_PANELS[name]
         assert set(pd.cols[1]) <= set(panel.values) and md["fixed"]["epochs"] == panel.epochs
 
 
@@ -107,7 +108,7 @@ def test_shipped_cells_recompute(shipped, name, cells):
     if name not in shipped:
         pytest.skip(f"{name} is not shipped")
     """Recompute a few runs of the shipped files from scratch (no store) and compare."""
-    from springlab.sweep import dnn_phase_diagram
+    from springlab.sweeps.networks import dnn_phase_diagram
 
     pd = shipped[name]
     md = pd.metadata
@@ -129,9 +130,9 @@ def test_fig1_drawing_and_curvature_accuracy_plot(shipped):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from springlab.sweep import plot_curvature_accuracy
+    from springlab.sweeps.networks import plot_curvature_accuracy
 
-    fig = reproduce.draw_fig1(shipped)
+    fig = fig1.draw_fig1(shipped)
     assert len(fig.axes) >= len(shipped) + 1
     plt.close(fig)
     ax = plot_curvature_accuracy(shipped["fig1c"])

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from springlab.loadcurve import LoadCurve
-from springlab.networks import MLP, DeepLinear
-from springlab.separation import (ClassScatter, FeatureRecorder, load_curve, load_curves, regression_load,
+from springlab.core.loadcurve import LoadCurve
+from springlab.networks.models import MLP, DeepLinear
+from springlab.networks.separation import (ClassScatter, FeatureRecorder, load_curve, load_curves, regression_load,
                                   separation)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import springlab as sl
-from springlab import springs, springs_reference as ref
+from springlab.chains import simulator as springs, reference as ref
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -200,7 +200,7 @@ def _fresh(code, env=None, cwd=None):
 
 def test_kernel_is_loaded_from_disk_cache_in_a_fresh_process():
     sl.simulate_chain(t_max=0.1)  # compiles or loads, and writes the cache
-    code = ("import springlab.springs as s; s.simulate_chain(t_max=0.1); st = s._simulate_batch.stats; "
+    code = ("import springlab.chains.simulator as s; s.simulate_chain(t_max=0.1); st = s._simulate_batch.stats; "
             "print(sum(st.cache_hits.values()), sum(st.cache_misses.values()))")
     out = _fresh(code, cwd=str(ROOT))
     assert out.returncode == 0, out.stderr
@@ -220,7 +220,7 @@ def test_cache_works_when_package_directory_is_read_only(tmp_path):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "PYTHONPATH")}
     env.update(HOME=str(home), PYTHONPATH=str(tmp_path / "site"), PYTHONDONTWRITEBYTECODE="1")
-    code = ("import springlab, springlab.springs as s; r = springlab.simulate_chain(eps=0.01, t_max=1.0); "
+    code = ("import springlab, springlab.chains.simulator as s; r = springlab.simulate_chain(eps=0.01, t_max=1.0); "
             "print(springlab.__file__); print(s.cache_location()); "
             "print(sum(s._simulate_batch.stats.cache_hits.values()))")
     try:
@@ -241,7 +241,7 @@ def test_cache_works_when_package_directory_is_read_only(tmp_path):
 def test_docstring_examples():
     import doctest
 
-    from springlab import chain_theory
+    from springlab.chains import theory as chain_theory
 
     for module in (springs, chain_theory, ref):
         assert doctest.testmod(module).failed == 0

@@ -14,8 +14,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from springlab.sweep import dnn_phase_diagram, choose_strategy  # noqa: E402
-from springlab.sweep_store import RunStore  # noqa: E402
+from springlab.sweeps.networks import dnn_phase_diagram, choose_strategy  # noqa: E402
+from springlab.sweeps.store import RunStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # tiny but real: offline MNIST, BatchNorm MLP, Adam; float64 so that both paths agree to rounding
@@ -24,7 +24,7 @@ TINY = dict(width=16, depth=2, epochs=3, dtype="float64", progress=False)
 
 @pytest.fixture(scope="module")
 def data():
-    from springlab.datasets import load_dataset
+    from springlab.networks.datasets import load_dataset
 
     return load_dataset("mnist")
 
@@ -39,13 +39,13 @@ def test_batched_trainer_equals_train_in_float64(data, case, path, monkeypatch):
     fused kernel, buffers reused across steps of two batch sizes, 200 and 160); "autograd" the general
     one (PyTorch operations). Both take the compiled Adam step.
     """
-    from springlab import batched
+    from springlab.networks.engine import batched
 
     if path == "autograd":
         monkeypatch.setattr(batched, "_can_step_by_hand", lambda x, norm: False)
-    from springlab.batched import train_batched
-    from springlab.networks import MLP
-    from springlab.training import train
+    from springlab.networks.engine.batched import train_batched
+    from springlab.networks.models import MLP
+    from springlab.networks.training import train
 
     class MLP64(MLP):
         def forward(self, x):
@@ -78,9 +78,9 @@ def test_batched_trainer_equals_train_in_float64(data, case, path, monkeypatch):
 
 def test_batched_sgd_equals_train_in_float64(data):
     """Plain SGD (no momentum) with a learning rate per model, on the hand-written CPU path."""
-    from springlab.batched import train_batched
-    from springlab.networks import MLP
-    from springlab.training import train
+    from springlab.networks.engine.batched import train_batched
+    from springlab.networks.models import MLP
+    from springlab.networks.training import train
 
     class MLP64(MLP):
         def forward(self, x):
@@ -98,9 +98,9 @@ def test_batched_sgd_equals_train_in_float64(data):
 
 
 def test_batched_trainer_stops_early_like_train(data):
-    from springlab.batched import train_batched
-    from springlab.networks import MLP
-    from springlab.training import train
+    from springlab.networks.engine.batched import train_batched
+    from springlab.networks.models import MLP
+    from springlab.networks.training import train
 
     ref = train(MLP(data.in_dim, width=8, depth=2, seed=0), data, epochs=5, stop_loss=10.0, batch_size=640)
     got = train_batched([MLP(data.in_dim, width=8, depth=2, seed=s) for s in (0, 1)], data, epochs=5,
@@ -153,7 +153,7 @@ def test_bad_input_names_the_parameter(kwargs, match):
 
 SWEEP_SCRIPT = textwrap.dedent("""
     import sys
-    from springlab.sweep import dnn_phase_diagram
+    from springlab.sweeps.networks import dnn_phase_diagram
     dnn_phase_diagram(alpha=[0.0, 0.5, 1.0], knob=("lr", [3e-3, 1e-3]), seeds=2, strategy="loop",
                       store=sys.argv[1], width=16, depth=2, epochs=4, dtype="float64", progress=False, threads=1)
     """)
@@ -204,7 +204,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
 
 
 def test_keyboard_interrupt_keeps_finished_runs(tmp_path, monkeypatch):
-    import springlab.sweep as sweep
+    import springlab.sweeps.networks as sweep
 
     real = sweep._run_task
     calls = []

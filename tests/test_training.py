@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from springlab.datasets import load_dataset
-from springlab.loadcurve import LoadCurve
-from springlab.networks import MLP, ConstantShapeCNN
-from springlab.separation import load_curve
-from springlab.training import TrainRun, train
+from springlab.networks.datasets import load_dataset
+from springlab.core.loadcurve import LoadCurve
+from springlab.networks.models import MLP, ConstantShapeCNN
+from springlab.networks.separation import load_curve
+from springlab.networks.training import TrainRun, train
 
 
 @pytest.fixture(scope="module", autouse=True)

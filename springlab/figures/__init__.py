@@ -6,6 +6,9 @@ S13, S14, Fig. 4 right, Fig. 5b), with the parameters of SPEC §2.5;
 Fig. 4 left, Fig. 5a, S2–S3, S4, S12), with those of SPEC §3.3–3.5. Each
 figure has a function that computes its data (``quick=True`` for a small,
 fast version, used by tests and lessons) and a ``draw_*`` function that
-returns a matplotlib Figure. Fig. 1's phase diagrams are swept by
-:mod:`springlab.reproduce`, which runs all of them from the command line.
+returns a matplotlib Figure. :mod:`springlab.figures.fig1` holds Fig. 1's four
+phase diagrams and the shipped results; :mod:`springlab.cli.reproduce` runs
+all of them from the command line.
+
+Above the sweeps and both halves; only the widgets and the command line import it.
 """

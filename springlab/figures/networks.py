@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..datasets import load_dataset
-from ..networks import MLP, DeepLinear
-from ..training import TrainRun, train
+from ..networks.datasets import load_dataset
+from ..networks.models import MLP, DeepLinear
+from ..networks.training import TrainRun, train
 
 __all__ = [
     "endpoints", "draw_endpoints", "fig4_left", "draw_fig4_left", "fig5a", "draw_fig5a",
@@ -72,16 +72,10 @@ def endpoints(*, quick: bool = True, seed: int = 0, epochs: int = 100, threads: 
     return runs
 
 
-def _loss_at(run: TrainRun) -> np.ndarray:
-    """Training loss at the recorded epochs (NaN at epoch 0)."""
-    e = run.epochs_recorded
-    return np.where(e > 0, run.loss[np.clip(e - 1, 0, None)], np.nan)
-
-
 def _curves_figure(runs: dict[str, TrainRun], title: str, *, test: bool = False, ylabel="$D_l$"):
     import matplotlib.pyplot as plt
 
-    from ..plots import SHAPE_COLORS, plot_load_curve
+    from ..core.plots import SHAPE_COLORS, plot_load_curve
 
     fig, ax = plt.subplots(figsize=(5.0, 3.4), layout="constrained")
     for label, run in runs.items():
@@ -130,11 +124,11 @@ def draw_fig4_left(runs: dict[str, TrainRun]):
     """Three panels: ``D_l(epoch)`` in the layer colours, training loss dashed."""
     import matplotlib.pyplot as plt
 
-    from ..plots import plot_trajectories
+    from ..core.plots import plot_trajectories
 
     fig, axes = plt.subplots(len(runs), 1, figsize=(5.0, 2.6 * len(runs)), layout="constrained", sharex=True)
     for ax, (label, run) in zip(np.atleast_1d(axes), runs.items()):
-        plot_trajectories(run.epochs_recorded, run.load, ax=ax, extra=_loss_at(run), extra_label="training loss",
+        plot_trajectories(run.epochs_recorded, run.load, ax=ax, extra=run.loss_at_records(), extra_label="training loss",
                           time_label="epoch", legend=ax is np.atleast_1d(axes)[0])
         ax.set_title(f"{label}: {run.final.shape} (κ={run.final.curvature:+.2f})", fontsize="small")
     return fig
@@ -248,8 +242,8 @@ def cnn_dropout_schedule(phases=((0.0, 60), (0.05, 60), (0.3, 60)), *, n_train: 
     """
     import torch
 
-    from ..networks import ConstantShapeCNN
-    from ..separation import FeatureRecorder
+    from ..networks.models import ConstantShapeCNN
+    from ..networks.separation import FeatureRecorder
 
     data = load_dataset("mnist", n_train=n_train, n_test=n_test)
     model = ConstantShapeCNN(data.image_shape, channels=channels, seed=seed)
@@ -288,8 +282,8 @@ def draw_fig_s2(phases: list[dict]):
     """Left: the load curve after each phase (Fig. S2); right: in-class means of digit 0 (Fig. S3)."""
     import matplotlib.pyplot as plt
 
-    from ..loadcurve import LoadCurve
-    from ..plots import plot_load_curve
+    from ..core.loadcurve import LoadCurve
+    from ..core.plots import plot_load_curve
 
     reduced = " (reduced)" if phases[-1]["epoch"] < sum(n for _, n in S2_PAPER_PHASES) else ""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", width_ratios=[1, 1.3])

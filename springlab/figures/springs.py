@@ -34,6 +34,8 @@ Fig. 5b
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 __all__ = [
@@ -46,8 +48,12 @@ __all__ = [
     "draw_phase_figure",
     "fig4_right",
     "draw_fig4_right",
+    "fig4_chain_run",
     "fig5b",
     "draw_fig5b",
+    "PHASE_ORDERS",
+    "phase_preset",
+    "phase_diagram_on_grid",
 ]
 
 #: Phase-diagram figures: fixed parameters (SPEC §2.5) and the grid (rows, cols).
@@ -101,7 +107,7 @@ def phase_figure(name: str, *, quick: bool = False, seeds: int | None = None, si
     -------
     PhaseDiagram
     """
-    from ..chain_phase import chain_phase_diagram
+    from ..sweeps.chains import chain_phase_diagram
 
     if name not in PHASE_FIGURES:
         raise ValueError(f"name must be one of {', '.join(PHASE_FIGURES)}; got {name!r}")
@@ -152,6 +158,16 @@ def draw_phase_figure(pd, title: str | None = None):
     return fig
 
 
+@lru_cache(maxsize=32)
+def fig4_chain_run(mu_right: float = 0.04, mu_left: float = 0.04, eps: float = 0.01, t_max: float = 100.0,
+                   seed: int = 0):
+    """One chain of Fig. 4 right: first order, synchronous noise, k = y = 1, L = 7. Cached."""
+    from ..chains.simulator import simulate_chain
+
+    return simulate_chain("first", L=7, k=1.0, y=1.0, mu_right=float(mu_right), mu_left=float(mu_left),
+                          eps=float(eps), noise="synchronous", t_max=t_max, seed=seed, record_every=0.5)
+
+
 def fig4_right(*, quick: bool = False, t_max: float = 100.0, seed: int = 0) -> dict:
     """Fig. 4 right: trajectories of the three regimes (first order, synchronous noise, k = y = 1).
 
@@ -161,7 +177,7 @@ def fig4_right(*, quick: bool = False, t_max: float = 100.0, seed: int = 0) -> d
         ``{"lazy" | "balanced" | "active": ChainRun}`` recorded every 0.1
         time units (every 0.5 with ``quick``).
     """
-    from ..springs import simulate_chain
+    from ..chains.simulator import simulate_chain
 
     return {name: simulate_chain("first", k=1.0, y=1.0, noise="synchronous", t_max=t_max, seed=seed,
                                  record_every=0.5 if quick else 0.1, **kw)
@@ -177,7 +193,7 @@ def draw_fig4_right(runs: dict):
     """
     import matplotlib.pyplot as plt
 
-    from ..plots import plot_trajectories
+    from ..core.plots import plot_trajectories
 
     fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.2), layout="constrained")
     for ax, (name, run) in zip(np.atleast_1d(axes), runs.items()):
@@ -198,8 +214,8 @@ def fig5b(eps_values=(0.0, 0.002, 0.005, 0.01, 0.02), *, seeds: int = 10, t_max:
     dict
         ``{eps: LoadCurve}``, each averaged over ``seeds`` (3 with ``quick``).
     """
-    from ..chain_phase import chain_phase_diagram
-    from ..loadcurve import LoadCurve
+    from ..sweeps.chains import chain_phase_diagram
+    from ..core.loadcurve import LoadCurve
 
     pd = chain_phase_diagram(rows=("mu_right", [0.0]), cols=("eps", list(eps_values)),
                              seeds=3 if quick else seeds, order="first", k=1.0, y=1.0, mu_left=0.1, L=7,
@@ -216,7 +232,7 @@ def draw_fig5b(curves: dict):
     """
     import matplotlib.pyplot as plt
 
-    from ..plots import plot_load_curve
+    from ..core.plots import plot_load_curve
 
     fig, ax = plt.subplots(figsize=(4.5, 3.2), layout="constrained")
     colors = plt.get_cmap("plasma")(np.linspace(0.0, 0.85, len(curves)))
@@ -226,3 +242,66 @@ def draw_fig5b(curves: dict):
     ax.set_title("Fig. 5b: $\\mu_\\to = 0$, $\\mu_\\leftarrow = 0.1$", fontsize="small")
     ax.legend(fontsize="small")
     return fig
+
+
+#: Model order -> the paper's figure of it in :data:`springlab.figures.springs.PHASE_FIGURES`.
+PHASE_ORDERS: dict[str, str] = {"first": "fig3", "second": "fig_s13", "langevin": "fig_s14"}
+
+
+def phase_preset(order: str) -> dict:
+    """Fixed parameters and paper ranges of the phase diagram of ``order``.
+
+    Returns
+    -------
+    dict
+        ``"figure"`` (e.g. ``"Fig. 3"``), ``"params"`` (fixed chain parameters,
+        without ``order``), ``"mu_right"`` and ``"eps"`` (min, max) of the
+        paper's grid, from :data:`springlab.figures.springs.PHASE_FIGURES`.
+    """
+    if order not in PHASE_ORDERS:
+        raise ValueError(f"order must be one of {', '.join(PHASE_ORDERS)}; got {order!r}")
+    spec = PHASE_FIGURES[PHASE_ORDERS[order]]
+    params = {k: v for k, v in spec["fixed"].items() if k != "order"}
+    rows, cols = spec["rows"][1], spec["cols"][1]
+    return {"figure": spec["title"].split(":")[0], "params": params,
+            "mu_right": (float(rows.min()), float(rows.max())), "eps": (float(cols.min()), float(cols.max()))}
+
+
+def phase_diagram_on_grid(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=None):
+    """The phase diagram of ``order`` (fixed parameters of the paper's figure) on a chosen grid.
+
+    Computed row by row with :func:`springlab.chain_phase_diagram`, so that
+    ``progress(fraction)`` can follow it.
+
+    Parameters
+    ----------
+    order : {"first", "second", "langevin"}
+        Fig. 3, S13 or S14 (:func:`phase_preset`).
+    mu_range, eps_range : (float, float)
+        Ranges of μ→ (rows) and ε (columns; ε₀ for Langevin), force units.
+    n_mu, n_eps : int
+        Number of values (>= 1) in each range, evenly spaced.
+    seeds : int
+        Seeds per cell (>= 1).
+
+    Returns
+    -------
+    PhaseDiagram
+        Rows ``("mu_right", R values)``, columns ``("eps", C values)``, with ``.energy``.
+    """
+    from ..core.phase import PhaseDiagram
+    from ..sweeps.chains import chain_phase_diagram
+
+    preset = phase_preset(order)
+    mus = np.round(np.linspace(mu_range[0], mu_range[1], int(n_mu)), 6)
+    epss = np.round(np.linspace(eps_range[0], eps_range[1], int(n_eps)), 6)
+    rows = []
+    for i, mu in enumerate(mus):
+        rows.append(chain_phase_diagram(rows=("mu_right", [mu]), cols=("eps", epss), seeds=int(seeds),
+                                        progress=False, order=order, **preset["params"]))
+        if progress is not None:
+            progress((i + 1) / mus.size)
+    return PhaseDiagram(rows=("mu_right", mus), cols=("eps", epss),
+                        load=np.concatenate([r.load for r in rows]),
+                        energy=np.concatenate([r.energy for r in rows]),
+                        metadata={"order": order, **preset["params"], "seeds": int(seeds)})

@@ -1,13 +1,13 @@
-r"""Panels of the spring–block lessons (00–05).
+r"""Panels of the spring–block lessons (01–05).
 
-Each factory returns a :class:`~springlab.panels.base.Panel` (or, for the
-environment check, a small report): the lesson builds and displays it, tests
-drive it without a browser by setting ``panel.controls[name].value``.
+Each factory returns a :class:`~springlab.panels.base.Panel`: the lesson
+builds and displays it, tests drive it without a browser by setting
+``panel.controls[name].value``. Lesson 00's first panel is
+:mod:`springlab.panels.welcome`; chains are drawn by :mod:`springlab.panels.drawing`.
 
 =========================  ======  ==================================================
 factory                    lesson  what the student moves
 =========================  ======  ==================================================
-:func:`widget_demo`        00      a single spring: stiffness ``k``, stretch ``x``
 :func:`folding_ruler`      01      jerkiness ``ε``, joint friction ``μ``, time (Play)
 :func:`chain_explorer`     02      number of blocks ``L``, stiffness ``k``, target ``y``
 :func:`friction_panel`     03      friction ``μ→``, target ``y``, ``L`` (Eq. 7)
@@ -19,236 +19,29 @@ The simulations are :func:`springlab.simulate_chain`; theory is
 :func:`springlab.equilibrium` (Eq. 7, with the blocks that never move),
 :func:`springlab.moving_blocks`, :func:`springlab.effective_friction` and
 :func:`springlab.delta_d_star` (Eq. 8);
-every picture uses the shared plots of :mod:`springlab.plots`, so block ``l``
+every picture uses the shared plots of :mod:`springlab.core.plots`, so block ``l``
 has the colour ``layer_colors(L)[l]`` in every lesson.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..chains.theory import eq7_positions
+from ..figures.springs import phase_diagram_on_grid, phase_preset
 from .base import Panel
+from .drawing import draw_chain
 
 __all__ = [
-    "EnvironmentReport",
-    "environment_check",
-    "widget_demo",
-    "draw_chain",
     "folding_ruler",
     "chain_explorer",
     "friction_panel",
     "noise_panel",
     "phase_diagram_panel",
-    "PHASE_ORDERS",
-    "phase_preset",
-    "compute_phase_diagram",
-    "shape_table",
 ]
 
 #: Frames of the folding-ruler animation (one per time unit of the default run).
 RULER_FRAMES = 101
-
-
-# --------------------------------------------------------------------------
-# Lesson 00: environment check and a first widget
-# --------------------------------------------------------------------------
-@dataclass
-class EnvironmentReport:
-    """What :func:`environment_check` found.
-
-    Attributes
-    ----------
-    ready : bool
-        True when everything the course needs is installed and the offline
-        MNIST digits load (the exit status of ``python -m springlab check``).
-    packages : dict[str, str]
-        Distribution name -> ``"ok"``, ``"MISSING"`` or ``"optional, not installed"``.
-    details : str
-        The full report of ``springlab check`` (versions, paths, threads:
-        machine-dependent, so lessons show it in a cell that nbval does not compare).
-    """
-
-    ready: bool
-    packages: dict[str, str] = field(default_factory=dict)
-    details: str = ""
-
-    def summary(self) -> str:
-        """Machine-independent lines: one per package, then ``ready: True/False``."""
-        lines = [f"{name:<14} {status}" for name, status in self.packages.items()]
-        lines.append(f"ready: {self.ready}")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-
-def environment_check(timeout: float = 300.0) -> EnvironmentReport:
-    """Run ``python -m springlab check`` and summarise it without version numbers.
-
-    The check runs in a separate Python process (the same interpreter as the
-    kernel), exactly as from a terminal; importing torch there keeps the
-    lesson's kernel small.
-
-    Returns
-    -------
-    EnvironmentReport
-        ``print(report)`` shows one deterministic line per package and
-        ``ready: True`` when the course can run; ``report.details`` holds the
-        full text (versions, paths) of ``python -m springlab check``.
-    """
-    import subprocess
-    import sys
-
-    from ..check import PACKAGES
-
-    proc = subprocess.run([sys.executable, "-m", "springlab", "check"], capture_output=True, text=True,
-                          timeout=timeout)
-    text = proc.stdout + (("\n" + proc.stderr) if proc.returncode not in (0, 1) else "")
-    code = proc.returncode
-    values = {}
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        values[name] = value.strip()
-    packages = {}
-    for _module, dist, _needed in PACKAGES:
-        value = values.get(dist, "MISSING")
-        if value.startswith("MISSING"):
-            packages[dist] = "MISSING"
-        elif value.startswith("not installed"):
-            packages[dist] = "optional, not installed"
-        else:
-            packages[dist] = "ok"
-    mnist = next((line for line in text.splitlines() if line.startswith("offline MNIST")), "")
-    packages["offline MNIST"] = "ok" if "ok:" in mnist else "FAILED"
-    try:  # the spring engine is part of springlab; say if it is importable
-        from .. import springs  # noqa: F401
-
-        packages["chain engine"] = "ok"
-    except Exception:  # pragma: no cover - only on a broken install
-        packages["chain engine"] = "MISSING"
-        code = 1
-    return EnvironmentReport(ready=code == 0, packages=packages, details=text)
-
-
-def widget_demo() -> Panel:
-    """A single spring (Hooke's law), to learn how the panels work.
-
-    Controls: ``k`` (stiffness, force per unit length) and ``x`` (stretch,
-    length units). The model is the force ``F = k x`` and the elastic energy
-    ``E = k x² / 2``; the figure shows the spring and the energy parabola.
-    """
-    import ipywidgets as w
-
-    controls = {
-        "k": w.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="stiffness k"),
-        "x": w.FloatSlider(value=0.5, min=0.0, max=1.5, step=0.05, description="stretch x"),
-    }
-
-    def compute(k, x):
-        return {"force": k * x, "energy": 0.5 * k * x**2}
-
-    def draw(fig, res, s):
-        from ..plots import layer_colors
-
-        ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.4, 1])
-        c = layer_colors(1)
-        _spring(ax1, 0.0, 1.0 + s["x"], 0.0, color="0.3", coils=10)
-        ax1.plot([0, 0], [-0.3, 0.3], color="k", lw=4)
-        ax1.plot(1.0 + s["x"], 0, "s", ms=22, color=c[1], mec="k")
-        ax1.annotate("", xy=(1.0 + s["x"] + 0.5 * res["force"] + 0.12, 0), xytext=(1.0 + s["x"] + 0.12, 0),
-                     arrowprops=dict(arrowstyle="<-", color="k", lw=2))
-        ax1.set_xlim(-0.1, 3.3)
-        ax1.set_ylim(-0.6, 0.6)
-        ax1.set_yticks([])
-        ax1.set_xlabel("position (length units; rest length 1)")
-        ax1.set_title(f"pull back F = k·x = {res['force']:.2f}")
-        xs = np.linspace(0, 1.5, 100)
-        ax2.plot(xs, 0.5 * s["k"] * xs**2, color="0.3")
-        ax2.plot(s["x"], res["energy"], "o", color=c[1], mec="k", ms=9)
-        ax2.set_xlabel("stretch x (length units)")
-        ax2.set_ylabel("elastic energy E = k x²/2")
-        ax2.set_ylim(0, 0.5 * 3.0 * 1.5**2)
-        ax2.set_title(f"E = {res['energy']:.3f}")
-
-    return Panel(controls, compute, draw, title="One spring: move a slider", figsize=(8.0, 2.8))
-
-
-# --------------------------------------------------------------------------
-# Drawing a chain
-# --------------------------------------------------------------------------
-def _spring(ax, x0, x1, h, *, color="0.4", coils=6, amplitude=0.12, lw=1.2):
-    """A zig-zag spring from ``(x0, h)`` to ``(x1, h)``; nothing when it has zero length."""
-    if abs(x1 - x0) < 1e-9:
-        return
-    n = 2 * coils + 1
-    xs = np.linspace(x0, x1, n + 2)
-    ys = np.full(n + 2, float(h))
-    ys[1:-1] += amplitude * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
-    ax.plot(xs, ys, color=color, lw=lw, solid_joinstyle="miter")
-
-
-def draw_chain(ax, positions, y, *, style="springs", segment=None, label=None, xmax=None):
-    """Draw one configuration of the chain: wall, blocks ``1..L``, springs, target.
-
-    Parameters
-    ----------
-    ax : matplotlib Axes
-    positions : array_like, shape (L,)
-        Block positions ``x_1 .. x_L`` (length units).
-    y : float
-        Target (position of the pulled end, ``x_{L+1}``).
-    style : {"springs", "ruler"}
-        ``"springs"``: blocks on a line joined by zig-zag springs.
-        ``"ruler"``: a folding ruler whose segments of fixed length
-        ``segment`` fold up and down; joints are the blocks.
-    segment : float, optional
-        Segment length of the ruler (default ``1.6 y / (L+1)``).
-    label : str, optional
-        Written at the left of the drawing.
-    xmax : float, optional
-        Right end of the x axis (default ``1.1 y``).
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    from ..plots import layer_colors
-
-    x = np.asarray(positions, dtype=np.float64)
-    L = x.size
-    colors = layer_colors(L)
-    pts = np.concatenate([[0.0], x, [y]])
-    if style == "ruler":
-        seg = segment if segment is not None else 1.6 * y / (L + 1)
-        d = np.diff(pts)
-        rise = np.sqrt(np.clip(seg**2 - d**2, 0.0, None))
-        rise[-1] = 0.0  # the last link is the hand's spring, not a ruler segment
-        h = np.concatenate([[0.0], np.cumsum(rise * np.where(np.arange(L + 1) % 2 == 0, 1.0, -1.0))])
-        for l in range(L):  # segment l+1 ends at block l+1 and has that block's colour
-            ax.plot(pts[l:l + 2], h[l:l + 2], color=colors[l + 1], lw=5, solid_capstyle="round")
-        _spring(ax, pts[L], pts[L + 1], h[L], color="0.2", coils=4, amplitude=0.04 * seg)
-        ax.scatter(pts[1:-1], h[1:-1], s=36, color=colors[1:], edgecolor="k", zorder=3)
-        ymin, ymax = -0.15 * seg - 0.02, seg * 1.15 + 0.02
-        ax.fill_betweenx([ymin, ymax], -0.05 * y, -0.012 * y, color=colors[0], alpha=0.8)  # the wall
-    elif style == "springs":
-        h = np.zeros(L + 2)
-        for l in range(L + 1):
-            _spring(ax, pts[l], pts[l + 1], 0.0, color="0.45", amplitude=0.25, coils=3)
-        ax.scatter(pts[1:-1], h[1:-1], s=110, marker="s", color=colors[1:], edgecolor="k", zorder=3)
-        ymin, ymax = -0.8, 0.8
-        ax.plot([0, 0], [ymin, ymax], color=colors[0], lw=6)  # the wall: anchored block 0
-    else:
-        raise ValueError(f"style must be 'springs' or 'ruler'; got {style!r}")
-    ax.annotate("", xy=(y + 0.08 * y, h[-1]), xytext=(y, h[-1]),
-                arrowprops=dict(arrowstyle="->", color="k", lw=2))  # the pull
-    ax.plot([y], [h[-1]], "o", color="k", ms=5)
-    ax.set_xlim(-0.05 * y, xmax if xmax is not None else 1.12 * y)
-    ax.set_ylim(ymin, ymax)
-    ax.set_yticks([])
-    if label:
-        ax.set_ylabel(label, rotation=0, ha="right", va="center")
-    return ax
 
 
 # --------------------------------------------------------------------------
@@ -298,7 +91,7 @@ def folding_ruler(L: int = 7, t_max: float = 100.0, seed: int = 0) -> Panel:
         return {"steady": steady, "jerky": jerky, "frames": _frames(steady, RULER_FRAMES), "segment": segment}
 
     def draw(fig, res, s):
-        from ..plots import plot_load_curve
+        from ..core.plots import plot_load_curve
 
         frames = res["frames"]
         i = int(frames[min(s["frame"], frames.size - 1)])
@@ -328,7 +121,7 @@ def folding_ruler(L: int = 7, t_max: float = 100.0, seed: int = 0) -> Panel:
 
 
 def _shape_text(values) -> str:
-    from ..loadcurve import LoadCurve
+    from ..core.loadcurve import LoadCurve
 
     lc = LoadCurve(values)
     return f"{lc.shape} (κ = {lc.curvature:+.2f})"
@@ -360,7 +153,7 @@ def chain_explorer(t_max: float = 100.0) -> Panel:
         return sl.simulate_chain("first", L=L, k=k, y=y, mu_right=0.0, mu_left=0.0, eps=0.0, t_max=t_max)
 
     def draw(fig, run, s):
-        from ..plots import plot_load_curve, plot_trajectories
+        from ..core.plots import plot_load_curve, plot_trajectories
 
         L, k, y = s["L"], s["k"], s["y"]
         gs = fig.add_gridspec(2, 2, height_ratios=[1, 3])
@@ -386,7 +179,7 @@ def chain_explorer(t_max: float = 100.0) -> Panel:
 
 
 def _colors(L):
-    from ..plots import layer_colors
+    from ..core.plots import layer_colors
 
     return layer_colors(L)
 
@@ -419,11 +212,11 @@ def friction_panel(t_max: float = 100.0) -> Panel:
 
         run = sl.simulate_chain("first", L=L, k=1.0, y=y, mu_right=mu_right, mu_left=mu_right, eps=0.0,
                                 t_max=t_max)
-        return {"run": run, "eq7_all": _eq7_positions(L, 1.0, y, mu_right),
+        return {"run": run, "eq7_all": eq7_positions(L, 1.0, y, mu_right),
                 "theory": sl.equilibrium(L, 1.0, y, mu_right), "moving": sl.moving_blocks(L, 1.0, y, mu_right)}
 
     def draw(fig, res, s):
-        from ..plots import plot_load_curve
+        from ..core.plots import plot_load_curve
 
         L, y, mu = s["L"], s["y"], s["mu_right"]
         run = res["run"]
@@ -496,8 +289,8 @@ def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel
 
     def draw(fig, res, s):
         import springlab as sl
-        from ..loadcurve import LoadCurve
-        from ..plots import plot_load_curve
+        from ..core.loadcurve import LoadCurve
+        from ..core.plots import plot_load_curve
 
         mr, ml, eps = s["mu_right"], s["mu_left"], s["eps"]
         ax0, ax1 = fig.subplots(1, 2)
@@ -515,8 +308,8 @@ def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel
         # ε = 0: Eq. 7 with the blocks that never move (lesson 03); large ε: Eq. 7 with (μ→ - μ←)/2 (Eq. 8);
         # in between: Eq. 7 with μ_eff(ε)
         predictions = ((sl.equilibrium(L, k, y, mr), "#1b9e77", "-", "Eq. 7 (ε = 0)"),
-                       (_eq7_positions(L, k, y, (mr - ml) / 2), "#d95f02", "-", "Eq. 8 (large ε)"),
-                       (_eq7_positions(L, k, y, res["mu_eff_now"]), "#7570b3", ":", "Eq. 7 with $μ_{eff}(ε)$"))
+                       (eq7_positions(L, k, y, (mr - ml) / 2), "#d95f02", "-", "Eq. 8 (large ε)"),
+                       (eq7_positions(L, k, y, res["mu_eff_now"]), "#7570b3", ":", "Eq. 7 with $μ_{eff}(ε)$"))
         for x, color, ls, name in predictions:
             ax1.plot(l, y - np.concatenate([[0.0], x]), color=color, ls=ls, lw=4 if ls == "-" else 2,
                      alpha=0.45 if ls == "-" else 0.9, label=name)
@@ -531,46 +324,9 @@ def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel
     return Panel(controls, compute, draw, title="Noise re-equilibrates the load", figsize=(9.0, 3.8))
 
 
-def _eq7_positions(L, k, y, mu):
-    """The formula of Eq. 7 on all ``L`` blocks, for any friction ``mu``.
-
-    :func:`springlab.equilibrium` is the physical noiseless equilibrium (it
-    keeps stuck blocks at 0 and refuses ``mu < 0``); here the formula is
-    needed as such: with an effective friction ``μ_eff(ε)`` (Eq. 8, which
-    may be negative), and to show where Eq. 7 stops being valid.
-    """
-    l = np.arange(1, L + 1)
-    return y * l / (L + 1) - mu / k * (L * l / 2 - l * (l - 1) / 2)
-
-
 # --------------------------------------------------------------------------
 # Lesson 05: the phase diagram (Fig. 3, S13, S14)
 # --------------------------------------------------------------------------
-#: Model order -> the paper's figure of it in :data:`springlab.figures.springs.PHASE_FIGURES`.
-PHASE_ORDERS: dict[str, str] = {"first": "fig3", "second": "fig_s13", "langevin": "fig_s14"}
-
-
-def phase_preset(order: str) -> dict:
-    """Fixed parameters and paper ranges of the phase diagram of ``order``.
-
-    Returns
-    -------
-    dict
-        ``"figure"`` (e.g. ``"Fig. 3"``), ``"params"`` (fixed chain parameters,
-        without ``order``), ``"mu_right"`` and ``"eps"`` (min, max) of the
-        paper's grid, from :data:`springlab.figures.springs.PHASE_FIGURES`.
-    """
-    from ..figures.springs import PHASE_FIGURES
-
-    if order not in PHASE_ORDERS:
-        raise ValueError(f"order must be one of {', '.join(PHASE_ORDERS)}; got {order!r}")
-    spec = PHASE_FIGURES[PHASE_ORDERS[order]]
-    params = {k: v for k, v in spec["fixed"].items() if k != "order"}
-    rows, cols = spec["rows"][1], spec["cols"][1]
-    return {"figure": spec["title"].split(":")[0], "params": params,
-            "mu_right": (float(rows.min()), float(rows.max())), "eps": (float(cols.min()), float(cols.max()))}
-
-
 def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: bool = True) -> Panel:
     """The spring–block phase diagram computed live: μ→ (rows) against ε (columns).
 
@@ -604,10 +360,10 @@ def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: 
     controls["order"].observe(reset_ranges, names="value")
 
     def compute(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=None):
-        return compute_phase_diagram(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=progress)
+        return phase_diagram_on_grid(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=progress)
 
     def draw(fig, pd, s):
-        from ..plots import plot_phase_diagram
+        from ..core.plots import plot_phase_diagram
 
         ax = fig.add_subplot()
         preset = phase_preset(s["order"])
@@ -625,76 +381,3 @@ def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: 
     if run_now:
         panel.update()
     return panel
-
-
-def compute_phase_diagram(order, mu_range, n_mu, eps_range, n_eps, seeds, progress=None):
-    """The phase diagram of ``order`` (fixed parameters of the paper's figure) on a chosen grid.
-
-    Computed row by row with :func:`springlab.chain_phase_diagram`, so that
-    ``progress(fraction)`` can follow it.
-
-    Parameters
-    ----------
-    order : {"first", "second", "langevin"}
-        Fig. 3, S13 or S14 (:func:`phase_preset`).
-    mu_range, eps_range : (float, float)
-        Ranges of μ→ (rows) and ε (columns; ε₀ for Langevin), force units.
-    n_mu, n_eps : int
-        Number of values (>= 1) in each range, evenly spaced.
-    seeds : int
-        Seeds per cell (>= 1).
-
-    Returns
-    -------
-    PhaseDiagram
-        Rows ``("mu_right", R values)``, columns ``("eps", C values)``, with ``.energy``.
-    """
-    import springlab as sl
-    from ..phase import PhaseDiagram
-
-    preset = phase_preset(order)
-    mus = np.round(np.linspace(mu_range[0], mu_range[1], int(n_mu)), 6)
-    epss = np.round(np.linspace(eps_range[0], eps_range[1], int(n_eps)), 6)
-    rows = []
-    for i, mu in enumerate(mus):
-        rows.append(sl.chain_phase_diagram(rows=("mu_right", [mu]), cols=("eps", epss), seeds=int(seeds),
-                                           progress=False, order=order, **preset["params"]))
-        if progress is not None:
-            progress((i + 1) / mus.size)
-    return PhaseDiagram(rows=("mu_right", mus), cols=("eps", epss),
-                        load=np.concatenate([r.load for r in rows]),
-                        energy=np.concatenate([r.energy for r in rows]),
-                        metadata={"order": order, **preset["params"], "seeds": int(seeds)})
-
-
-def shape_table(pd, *, energy: bool = True) -> str:
-    """A phase diagram as text: one letter per cell (``C`` concave, ``L`` linear, ``V`` convex).
-
-    Parameters
-    ----------
-    pd : PhaseDiagram
-    energy : bool
-        Also list the mean elastic energy of each shape (chains).
-
-    Returns
-    -------
-    str
-        Rows labelled by their value, columns by theirs; deterministic (rounded).
-    """
-    letter = {"concave": "C", "linear": "L", "convex": "V"}
-    rname, rvals = pd.rows
-    cname, cvals = pd.cols
-    width = max(6, max(len(f"{v:g}") for v in cvals) + 1)
-    corner = f"{rname} / {cname}"
-    lines = [f"{corner:>16} " + "".join(f"{v:>{width}g}" for v in cvals)]
-    for i, r in enumerate(rvals):
-        lines.append(f"{r:>16g} " + "".join(f"{letter[str(sh)]:>{width}}" for sh in pd.shape[i]))
-    lines.append("C concave, L linear, V convex")
-    if energy and pd.energy is not None:
-        parts = []
-        for sh in ("concave", "linear", "convex"):
-            mask = pd.shape == sh
-            if mask.any():
-                parts.append(f"{sh} {np.mean(pd.energy[mask]):.4f} ({int(mask.sum())} cells)")
-        lines.append("mean elastic energy: " + ", ".join(parts))
-    return "\n".join(lines)

@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import numba
 
-    from ..chain_phase import chain_phase_diagram
-    from ..figures.springs import PHASE_FIGURES
-    from ..springs import cache_location, simulate_chain, simulate_chain_reference
+    from ...sweeps.chains import chain_phase_diagram
+    from ...figures.springs import PHASE_FIGURES
+    from ...chains.simulator import cache_location, simulate_chain, simulate_chain_reference
 
     spec = PHASE_FIGURES["fig3"]
     fixed = dict(spec["fixed"], t_max=args.t_max)

@@ -55,9 +55,9 @@ from .adam import adam_step, adam_step_reference
 from .bn_act import _backward as _bn_backward
 from .bn_act import _forward as _bn_forward
 from .bn_act import bn_act_reference, can_fuse, model_constants, update_running_stats
-from .dropout import draw_mask_keys, dropout_mask_from_key
-from .networks import MLP
-from .training import OPTIMIZERS, TrainRun, _evaluate, _record
+from ..dropout import draw_mask_keys, dropout_mask_from_key
+from ..models import MLP
+from ..runs import OPTIMIZERS, TrainRun, evaluate, record
 
 __all__ = ["train_batched", "can_batch", "BATCHABLE_NORMS"]
 
@@ -417,8 +417,8 @@ def _clone_like(m: MLP) -> MLP:
 
 def _measure(model, x, y, x_test, y_test, K, kind, epoch, stopped, loss, settings, seconds) -> TrainRun:
     """The end of :func:`springlab.training.train`: final curves and accuracies, by its own functions."""
-    lc, lt, test_acc, test_loss = _record(model, x, y, x_test, y_test, kind, K, True)
-    train_acc, _ = _evaluate(model, x, y, True)
+    lc, lt, test_acc, test_loss = record(model, x, y, x_test, y_test, kind, K, True)
+    train_acc, _ = evaluate(model, x, y, True)
     model.train()
     return TrainRun(load=lc[None], load_test=lt[None], epochs_recorded=np.array([epoch], dtype=np.int64),
                     test_accuracy_recorded=np.array([test_acc]), loss=np.asarray(loss, dtype=np.float64),

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Dataset", "load_dataset", "DATASETS", "default_root"]
+__all__ = ["Dataset", "load_dataset", "DATASETS", "DATASET_LABELS", "default_root", "get_dataset"]
 
 #: Names accepted by :func:`load_dataset`.
 DATASETS: tuple[str, ...] = ("mnist", "mnist_full", "fashion_mnist", "cifar10", "diabetes", "digits",
@@ -333,3 +333,48 @@ def load_dataset(name: str = "mnist", *, n_train: int | None = None, size: int |
     info.update(source="scipy.stats.ortho_group * sqrt(dim), random binary labels", dim=dim)
     return Dataset(name, "classification", f32(Q[:n]), i64(labels[:n]), f32(Q[n:]), i64(labels[n:]), 2,
                    None, info)
+
+
+#: Short names of the data sets the lessons offer, for messages and labels.
+DATASET_LABELS: dict[str, str] = {
+    "mnist": "MNIST, 5,000 digits",
+    "mnist_full": "full MNIST",
+    "fashion_mnist": "FashionMNIST",
+    "cifar10": "CIFAR10 3×10×10",
+}
+
+
+@lru_cache(maxsize=6)
+def get_dataset(name: str = "mnist", *, download: bool = True):
+    """:func:`load_dataset` with the paper's settings, cached; a plain message when a data set is unavailable.
+
+    Parameters
+    ----------
+    name : str
+        ``"mnist"`` (offline, always there), ``"mnist_full"``,
+        ``"fashion_mnist"``, ``"cifar10"`` (torchvision: read from disk, else
+        downloaded when ``download`` and a network is there), or any other
+        name of :data:`springlab.DATASETS`.
+    download : bool, default True
+        Try to download a torchvision dataset that is not on disk.
+
+    Raises
+    ------
+    ValueError
+        The dataset cannot be loaded here; the message says why, plainly,
+        and what to do (panels show it in red and keep their picture).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {name!r}")
+    try:
+        return load_dataset(name)
+    except FileNotFoundError:
+        if not download:
+            raise ValueError(f"{DATASET_LABELS.get(name, name)} is not on this machine. "
+                             f"The lessons run on the offline MNIST; choose it instead.") from None
+    try:
+        return load_dataset(name, download=True)
+    except FileNotFoundError:
+        raise ValueError(f"{DATASET_LABELS.get(name, name)} is not available: it is not on this machine and "
+                         f"could not be downloaded (no internet connection?). The lessons run on the offline "
+                         f"MNIST; choose it instead, or run this lesson where the internet can be reached.") from None

@@ -38,7 +38,7 @@ SCALARS = ("test_accuracy", "train_accuracy", "test_loss", "epochs_run", "stoppe
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 

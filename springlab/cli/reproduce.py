@@ -1,8 +1,8 @@
 """``python -m springlab reproduce FIGURE... [--quick] [--out DIR]``: the paper's figures, recomputed.
 
 Every figure of the paper the course uses has an entry in :data:`FIGURES`.
-Fig. 1 (the network phase diagrams, four panels) is computed here with
-:func:`springlab.sweep.dnn_phase_diagram`; the spring figures come from
+Fig. 1 (the network phase diagrams, four panels) comes from
+:mod:`springlab.figures.fig1`; the spring figures from
 :mod:`springlab.figures.springs` and the other network figures from
 :mod:`springlab.figures.networks` (a function ``figX`` that computes and a
 ``draw_figX`` that draws). Each figure is written into ``--out`` (default
@@ -13,12 +13,12 @@ Scale: by default the paper's (Fig. 1: 6 α × the panel's knob values × 10
 seeds, 100 epochs, 200 for panel b); ``--quick`` a small version for a
 first look (minutes on two cores); ``--seeds N`` keeps the paper's grid
 with fewer seeds (recorded in the file's metadata as reduced). Finished
-training runs are kept in a resumable store (:mod:`springlab.sweep_store`):
+training runs are kept in a resumable store (:mod:`springlab.sweeps.store`):
 interrupt at will and run the same command again. ``--scheduler ADDRESS``
 runs the sweeps on a Dask cluster.
 
 Shipped results: ``--ship`` also writes the Fig. 1 panels into the
-package's ``results`` folder, from where :func:`load_result` reads them for
+package's ``results`` folder, from where :func:`springlab.load_result` reads them for
 the lessons (each file records its configuration, seeds, versions and this
 command).
 """
@@ -29,147 +29,12 @@ import importlib
 import inspect
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from ..figures.fig1 import FIG1_PANELS, RESULTS_DIR, draw_fig1, draw_panel, fig1_panel
 
-__all__ = ["FIGURES", "FIG1_PANELS", "fig1_panel", "draw_fig1", "load_result", "RESULTS_DIR", "main"]
-
-#: Where shipped results live (package data).
-RESULTS_DIR = Path(__file__).with_name("results")
-
-
-@dataclass(frozen=True)
-class Fig1Panel:
-    """One panel of Fig. 1 (SPEC §3.4): the knob, its values noisiest first, and the epochs."""
-
-    title: str
-    knob: str
-    values: tuple
-    epochs: int = 100
-    quick_values: tuple = ()
-    quick_epochs: int = 40
-    fixed: dict = field(default_factory=dict)
-
-
-#: Fig. 1's four panels; columns go from most noise (left) to least, as in the paper.
-FIG1_PANELS: dict[str, Fig1Panel] = {
-    "fig1a": Fig1Panel("Fig. 1a: data noise", "data_noise", tuple(np.round(np.arange(8, -1, -1) * 0.1, 2)),
-                       quick_values=(0.8, 0.4, 0.0)),
-    "fig1b": Fig1Panel("Fig. 1b: learning rate (200 epochs)", "lr",
-                       (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 5e-3, 2e-3, 1e-3, 5e-4, 2e-4, 1e-4), epochs=200,
-                       quick_values=(0.1, 1e-2, 1e-3, 1e-4), quick_epochs=80),
-    "fig1c": Fig1Panel("Fig. 1c: dropout", "dropout", tuple(np.round(np.arange(15, -1, -1) * 0.02, 2)),
-                       quick_values=(0.3, 0.1, 0.0)),
-    "fig1d": Fig1Panel("Fig. 1d: batch size", "batch_size", (5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560),
-                       quick_values=(20, 160, 2560), quick_epochs=20),
-}
-QUICK_ALPHAS = (0.0, 0.4, 1.0)
-PAPER_SEEDS = 10
-QUICK_SEEDS = 2
-
-
-def _subsample(values, n: int | None) -> tuple:
-    """``n`` of the values, evenly spaced and keeping both ends (all when ``n`` is None or too large)."""
-    if n is None or n >= len(values):
-        return tuple(values)
-    idx = np.unique(np.round(np.linspace(0, len(values) - 1, n)).astype(int))
-    return tuple(values[i] for i in idx)
-
-
-def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, grid: int | None = None,
-               progress: bool = True, store=None,
-               client=None, command: str | None = None, workers: int = 1, threads: int | None = None):
-    """Compute one panel of Fig. 1 (``"fig1a"`` … ``"fig1d"``) as a :class:`~springlab.phase.PhaseDiagram`.
-
-    Parameters
-    ----------
-    quick : bool
-        3 α × 3–4 knob values × 2 seeds with fewer epochs, instead of the paper's grid.
-    seeds : int, optional
-        Seeds ``0 .. seeds-1`` (paper: 10); fewer is recorded as reduced.
-    grid : int, optional
-        Keep only this many of the panel's knob values (both ends kept);
-        recorded as reduced.
-    store, client, progress, workers, threads
-        Passed to :func:`springlab.sweep.dnn_phase_diagram`.
-    """
-    from .sweep import FIG1_ALPHAS, dnn_phase_diagram
-
-    if name not in FIG1_PANELS:
-        raise ValueError(f"name must be one of {list(FIG1_PANELS)}; got {name!r}")
-    p = FIG1_PANELS[name]
-    n_seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else PAPER_SEEDS)
-    if not (isinstance(n_seeds, int) and n_seeds >= 1):
-        raise ValueError(f"seeds must be an int >= 1; got {seeds!r}")
-    values = p.quick_values if quick else _subsample(p.values, grid)
-    reduced = []
-    if n_seeds < PAPER_SEEDS:
-        reduced.append(f"{n_seeds} seeds instead of the paper's {PAPER_SEEDS}")
-    if len(values) < len(p.values):
-        reduced.append(f"{len(values)} of the paper's {len(p.values)} {p.knob} values")
-    scale = "quick" if quick else ("reduced" if reduced else "paper")
-    note = {"paper": None, "quick": "quick scale: reduced grid, seeds and epochs (not the paper's)",
-            "reduced": "reduced: " + "; ".join(reduced) + "; epochs and everything else as in the paper"}
-    pd = dnn_phase_diagram(alpha=QUICK_ALPHAS if quick else FIG1_ALPHAS, knob=(p.knob, values), seeds=n_seeds,
-                           epochs=p.quick_epochs if quick else p.epochs, progress=progress, store=store,
-                           client=client, command=command, note=note[scale], workers=workers, threads=threads,
-                           **p.fixed)
-    pd.metadata.update(figure=name, title=p.title, scale=scale)
-    return pd
-
-
-def draw_fig1(panels: dict):
-    """Fig. 1 as in the paper: one phase diagram per panel, then curvature against test accuracy.
-
-    Parameters
-    ----------
-    panels : dict name -> PhaseDiagram
-
-    Returns
-    -------
-    matplotlib Figure
-    """
-    import matplotlib.pyplot as plt
-
-    from .sweep import plot_curvature_accuracy
-
-    n = len(panels)
-    widths = [max(3.0, 0.45 * pd.cols[1].size + 1.5) for pd in panels.values()] + [4.0]
-    fig, axes = plt.subplots(1, n + 1, figsize=(sum(widths), 3.6), gridspec_kw=dict(width_ratios=widths))
-    for ax, (name, pd) in zip(axes, panels.items()):
-        pd.plot(ax=ax, title=pd.metadata.get("title", name))
-    plot_curvature_accuracy(list(panels.values()), ax=axes[-1], labels=[pd.cols[0] for pd in panels.values()])
-    axes[-1].set_title("accuracy vs curvature")
-    fig.tight_layout()
-    return fig
-
-
-def _draw_panel(pd):
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(0.5 * pd.cols[1].size + 2.0, 3.8))
-    pd.plot(ax=ax, title=pd.metadata.get("title"))
-    fig.tight_layout()
-    return fig
-
-
-def load_result(name: str):
-    """A shipped paper-scale (or plainly marked reduced) result, e.g. ``load_result("fig1c")``.
-
-    Returns
-    -------
-    PhaseDiagram
-        Its ``metadata`` says how it was made (command, seeds, versions, scale).
-    """
-    from .phase import PhaseDiagram
-
-    path = RESULTS_DIR / f"{name}.npz"
-    if not path.is_file():
-        have = sorted(p.stem for p in RESULTS_DIR.glob("*.npz"))
-        raise ValueError(f"no shipped result {name!r}; available: {have}")
-    return PhaseDiagram.load_file(path)
+__all__ = ["FIGURES", "availability", "run_figure", "main"]
 
 
 # -- the registry ---------------------------------------------------------------------------------------
@@ -183,7 +48,7 @@ class Figure:
 
 
 FIGURES: dict[str, Figure] = {
-    **{k: Figure(k, p.title, (("springlab.reproduce", k),)) for k, p in FIG1_PANELS.items()},
+    **{k: Figure(k, p.title, (("springlab.figures.fig1", k),)) for k, p in FIG1_PANELS.items()},
     "fig3": Figure("fig3", "Fig. 3: first-order chain phase diagram", (("springlab.figures.springs", "fig3"),)),
     "fig4": Figure("fig4", "Fig. 4: load-curve trajectories of networks (left) and chains (right)",
                    (("springlab.figures.networks", "fig4_left"), ("springlab.figures.springs", "fig4_right"))),
@@ -242,7 +107,7 @@ def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress
                ship: bool = False, command: str | None = None, workers: int = 1,
                threads: int | None = None) -> list[Path]:
     """Compute and draw figure ``name`` into folder ``out``; returns the files written."""
-    from .phase import PhaseDiagram
+    from ..core.phase import PhaseDiagram
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -250,7 +115,7 @@ def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress
         pd = fig1_panel(name, quick=quick, seeds=seeds, grid=grid, progress=progress, store=store, client=client,
                         command=command, workers=workers, threads=threads)
         written.append(pd.save(out / f"{name}.npz"))
-        written.append(_save_figure(_draw_panel(pd), out / f"{name}.png"))
+        written.append(_save_figure(draw_panel(pd), out / f"{name}.png"))
         if ship and not quick:
             written.append(pd.save(RESULTS_DIR / f"{name}.npz"))
         return written
@@ -265,7 +130,7 @@ def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress
         if isinstance(data, PhaseDiagram):
             data.metadata.setdefault("command", command)
             written.append(data.save(out / f"{stem}.npz"))
-            fig = draw(data, FIGURES[name].title) if draw is not None else _draw_panel(data)
+            fig = draw(data, FIGURES[name].title) if draw is not None else draw_panel(data)
         else:
             if draw is None:
                 raise RuntimeError(f"{name}: {module} has no draw_{function}")
@@ -342,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                            workers=args.workers, threads=args.threads)
         print(f"{name}: {time.perf_counter() - t:.0f} s -> " + ", ".join(str(f) for f in files))
         if name in FIG1_PANELS:
-            from .phase import PhaseDiagram
+            from ..core.phase import PhaseDiagram
 
             panels[name] = PhaseDiagram.load_file(out / f"{name}.npz")
     if len(panels) > 1:

@@ -37,16 +37,19 @@ turns a model and data into a :class:`~springlab.loadcurve.LoadCurve`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from .loadcurve import LoadCurve
+from ..core.loadcurve import LoadCurve
 
 __all__ = [
     "separation",
+    "LayerStats",
+    "layer_stats",
     "regression_load",
     "ClassScatter",
     "RegressionScatter",
@@ -464,3 +467,65 @@ def load_curve(model: nn.Module, x, y, *, kind: str = "D", layers=None, include_
         kind = "regression"
     return load_curves(model, x, y_t, kinds=(kind,), layers=layers, include_input=include_input, method=method,
                        batch_size=batch_size, n_classes=n_classes, rtol=rtol)[kind]
+
+
+@dataclass
+class LayerStats:
+    """Per-layer statistics of one model on one dataset (layers ``0 .. L``).
+
+    Attributes
+    ----------
+    tr_within, tr_between : ndarray, shape (L+1,)
+        ``Tr Σ_w`` and ``Tr Σ_b`` (Eq. 2), in units of feature².
+    D, Dhat : ndarray, shape (L+1,)
+        ``log(Tr Σ_w / Tr Σ_b)`` (Eq. 3) and ``log Tr(Σ_w Σ_b⁺)`` (Eq. 9).
+    projection : ndarray, shape (L+1, n, 2)
+        ``n`` samples (a fixed random subset) projected on the two leading directions of ``Σ_b``
+        (where the class means spread most), in units of the within-class
+        standard deviation along them.
+    labels : ndarray, shape (n,)
+    """
+
+    tr_within: np.ndarray
+    tr_between: np.ndarray
+    D: np.ndarray
+    Dhat: np.ndarray
+    projection: np.ndarray
+    labels: np.ndarray
+
+
+def layer_stats(model, x, y, n_classes: int, *, n_project: int = 600) -> LayerStats:
+    """Measure ``Σ_w``, ``Σ_b``, ``D`` and ``D̂`` at every feature layer of ``model`` (eval mode).
+
+    Uses :class:`springlab.FeatureRecorder` (the model's own feature layers)
+    and :class:`springlab.ClassScatter`; ``n_project`` samples (a fixed
+    random subset) are projected for the scatter plot.
+    """
+    import torch
+
+    rec = FeatureRecorder(model)
+    # a fixed random subset for the scatter plot (datasets may be stored sorted by class)
+    pick = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(0))[:n_project]
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        feats = rec(x)
+    model.train(was)
+    tw, tb, D, Dh, proj = [], [], [], [], []
+    for f in feats.values():
+        f = f.reshape(f.shape[0], -1).double()
+        acc = ClassScatter(n_classes, full=True).update(f, y)
+        w, b = acc.traces()
+        tw.append(w)
+        tb.append(b)
+        D.append(acc.separation("D"))
+        Dh.append(acc.separation("Dhat"))
+        # the two directions along which the class means spread most
+        _, vec = torch.linalg.eigh(acc.between())
+        V = vec[:, -2:].flip(1)
+        within = acc.within()
+        scale = torch.sqrt(torch.clamp(torch.einsum("di,de,ei->i", V, within, V), min=1e-12))
+        fc = f[pick] - f.mean(0)
+        proj.append(((fc @ V) / scale).numpy())
+    return LayerStats(np.array(tw), np.array(tb), np.array(D), np.array(Dh), np.stack(proj),
+                      y[pick].numpy().copy())

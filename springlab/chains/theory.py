@@ -61,6 +61,8 @@ import math
 
 import numpy as np
 
+from ..core.energy import load_energy
+
 __all__ = [
     "all_blocks_move",
     "moving_blocks",
@@ -68,6 +70,7 @@ __all__ = [
     "effective_friction",
     "delta_d_star",
     "elastic_energy",
+    "eq7_positions",
     "minimum_energy",
 ]
 
@@ -229,20 +232,38 @@ def elastic_energy(positions, k: float = 1.0, y: float = 1.0):
     ----------
     positions : array_like, shape (..., L)
         Block positions ``x_1 .. x_L``.
-    k, y : float
+    k, y : float or array_like broadcasting to ``positions.shape[:-1]``
 
     Returns
     -------
     float or ndarray, shape (...)
-        In units of k·(length)².
+        In units of k·(length)². The chain's load curve has ``L+1`` springs,
+        the last one tied to the target: :func:`springlab.core.energy.load_energy`
+        with ``anchored=True``.
     """
     x = np.asarray(positions, dtype=np.float64)
     if x.ndim < 1 or x.shape[-1] < 1:
         raise ValueError(f"positions must have shape (..., L) with L >= 1; got {x.shape}")
-    zeros = np.zeros(x.shape[:-1] + (1,))
-    full = np.concatenate([zeros, x, zeros + y], axis=-1)
-    e = 0.5 * k * np.sum(np.diff(full, axis=-1) ** 2, axis=-1)
-    return float(e) if np.ndim(e) == 0 else e
+    y = np.asarray(y, dtype=np.float64)[..., None]
+    load = np.concatenate([np.broadcast_to(y, x.shape[:-1] + (1,)), y - x], axis=-1)  # D_0 = y, D_l = y - x_l
+    return load_energy(load, k, anchored=True)
+
+
+def eq7_positions(L: int, k: float, y: float, mu: float) -> np.ndarray:
+    """The formula of Eq. 7 on all ``L`` blocks, for any friction ``mu``.
+
+    :func:`springlab.equilibrium` is the physical noiseless equilibrium (it
+    keeps stuck blocks at 0 and refuses ``mu < 0``); here the formula is
+    needed as such: with an effective friction ``μ_eff(ε)`` (Eq. 8, which
+    may be negative), and to show where Eq. 7 stops being valid.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+        ``y l/(L+1) - (mu/k)(L l/2 - l(l-1)/2)``, ``l = 1..L`` (length units).
+    """
+    l = np.arange(1, L + 1)
+    return y * l / (L + 1) - mu / k * (L * l / 2 - l * (l - 1) / 2)
 
 
 def minimum_energy(L: int, k: float, y: float) -> float:

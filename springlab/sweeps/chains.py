@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .phase import PhaseDiagram
-from .springs import PARAMS, param_row, run_batch, validate_chain_parameters
+from .. import __version__
+from ..core.energy import load_energy
+from ..core.phase import PhaseDiagram
+from ..chains.simulator import PARAMS, param_row, run_batch, validate_chain_parameters
 
 __all__ = ["chain_phase_diagram", "AXIS_PARAMETERS"]
 
@@ -163,10 +164,10 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
                                stop_window=stop_window)
             final = out[:, -1, :]
             k, y = params[:, PARAMS.index("k")], params[:, PARAMS.index("y")]
-            full = np.concatenate([np.zeros((len(part), 1)), final, y[:, None]], axis=1)
-            E = 0.5 * k * np.sum(np.diff(full, axis=1) ** 2, axis=1)  # chain_theory.elastic_energy, per-run k, y
+            load = np.concatenate([y[:, None], y[:, None] - final], axis=1)  # D_0 = y, D_l = y - x_l
+            E = load_energy(load, k, anchored=True)
             for n, (i, j, si, _) in enumerate(part):
-                load_seeds[i, j, si] = y[n] - full[n, :-1]
+                load_seeds[i, j, si] = load[n]
                 energy_seeds[i, j, si] = E[n]
                 done[i, j, si] = True
             if checkpoint is not None:  # finished runs survive an interruption

@@ -18,11 +18,14 @@ A simulation is reproducible from one integer ``seed`` through a
 ``l`` is a pure function of ``(seed, n, l)``. That is why a run gives the
 same result alone or inside a parallel sweep, on any number of threads. It is
 built from the SplitMix64 mixing function (Steele, Lea & Flood 2014) and the
-ziggurat method (Marsaglia & Tsang 2000); :func:`gaussian` is the whole of it.
+ziggurat method (Marsaglia & Tsang 2000); :func:`gaussian` is the whole of it,
+with the random bits of :mod:`springlab.core.counter_rng`.
 """
 from __future__ import annotations
 
 import math
+
+from ..core.counter_rng import GOLDEN, random_bits, seed_key, splitmix64  # noqa: F401 (part of the reference)
 
 __all__ = [
     "splitmix64",
@@ -36,27 +39,8 @@ __all__ = [
     "simulate_reference",
 ]
 
-_MASK = (1 << 64) - 1  # Python ints are unbounded: keep 64 bits, as the CPU does
-GOLDEN = 0x9E3779B97F4A7C15  # 2^64 / golden ratio, SplitMix64's increment
 ATTEMPT_STRIDE = 1 << 44  # counter offset of each redraw (rejection, truncation)
 SUB_STRIDE = 1 << 40  # counter offset of the extra uniforms of one attempt
-
-
-def splitmix64(z: int) -> int:
-    """SplitMix64's finaliser: a bijective scramble of a 64-bit integer."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    return z ^ (z >> 31)
-
-
-def seed_key(seed: int) -> int:
-    """64-bit stream key of a seed (distinct seeds, unrelated streams)."""
-    return splitmix64((seed * GOLDEN + 0x632BE59BD9B4E019) & _MASK)
-
-
-def random_bits(key: int, counter: int) -> int:
-    """64 random bits, a pure function of ``(key, counter)``."""
-    return splitmix64((key + counter * GOLDEN) & _MASK)
 
 
 def uniform(key: int, counter: int) -> float:

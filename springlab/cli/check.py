@@ -3,6 +3,8 @@
 Prints versions, thread counts, the numba cache location, whether the
 offline MNIST digits load and whether a GPU is visible; returns 1 when
 something the course needs is missing, so scripts and CI can rely on it.
+:func:`environment_check` runs the same check from a notebook (lesson 00)
+and summarises it without version numbers.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass, field
 
 #: (import name, distribution name, needed by the course?)
 PACKAGES = [
@@ -37,7 +40,7 @@ def numba_cache_location() -> str:
     if env:
         return f"{env} (NUMBA_CACHE_DIR)"
     try:
-        from .springs import cache_location
+        from ..chains.simulator import cache_location
     except ImportError:  # spring engine not installed yet
         here = os.path.join(os.path.dirname(__file__), "__pycache__")
         return f"{here} (numba default; ~/.cache/numba when that is read-only)"
@@ -100,3 +103,80 @@ def run_check(out=sys.stdout) -> int:
         return 1
     print("\nready: the course has everything it needs", file=out)
     return 0
+
+
+@dataclass
+class EnvironmentReport:
+    """What :func:`environment_check` found.
+
+    Attributes
+    ----------
+    ready : bool
+        True when everything the course needs is installed and the offline
+        MNIST digits load (the exit status of ``python -m springlab check``).
+    packages : dict[str, str]
+        Distribution name -> ``"ok"``, ``"MISSING"`` or ``"optional, not installed"``.
+    details : str
+        The full report of ``springlab check`` (versions, paths, threads:
+        machine-dependent, so lessons show it in a cell that nbval does not compare).
+    """
+
+    ready: bool
+    packages: dict[str, str] = field(default_factory=dict)
+    details: str = ""
+
+    def summary(self) -> str:
+        """Machine-independent lines: one per package, then ``ready: True/False``."""
+        lines = [f"{name:<14} {status}" for name, status in self.packages.items()]
+        lines.append(f"ready: {self.ready}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def environment_check(timeout: float = 300.0) -> EnvironmentReport:
+    """Run ``python -m springlab check`` and summarise it without version numbers.
+
+    The check runs in a separate Python process (the same interpreter as the
+    kernel), exactly as from a terminal; importing torch there keeps the
+    lesson's kernel small.
+
+    Returns
+    -------
+    EnvironmentReport
+        ``print(report)`` shows one deterministic line per package and
+        ``ready: True`` when the course can run; ``report.details`` holds the
+        full text (versions, paths) of ``python -m springlab check``.
+    """
+    import subprocess
+    import sys
+
+    
+    proc = subprocess.run([sys.executable, "-m", "springlab", "check"], capture_output=True, text=True,
+                          timeout=timeout)
+    text = proc.stdout + (("\n" + proc.stderr) if proc.returncode not in (0, 1) else "")
+    code = proc.returncode
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        values[name] = value.strip()
+    packages = {}
+    for _module, dist, _needed in PACKAGES:
+        value = values.get(dist, "MISSING")
+        if value.startswith("MISSING"):
+            packages[dist] = "MISSING"
+        elif value.startswith("not installed"):
+            packages[dist] = "optional, not installed"
+        else:
+            packages[dist] = "ok"
+    mnist = next((line for line in text.splitlines() if line.startswith("offline MNIST")), "")
+    packages["offline MNIST"] = "ok" if "ok:" in mnist else "FAILED"
+    try:  # the spring engine is part of springlab; say if it is importable
+        from ..chains import simulator  # noqa: F401
+
+        packages["chain engine"] = "ok"
+    except Exception:  # pragma: no cover - only on a broken install
+        packages["chain engine"] = "MISSING"
+        code = 1
+    return EnvironmentReport(ready=code == 0, packages=packages, details=text)

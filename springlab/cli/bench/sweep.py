@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from springlab.sweep import choose_strategy, dnn_phase_diagram
+    from ...sweeps.networks import choose_strategy, dnn_phase_diagram
 
     if args.threads:
         torch.set_num_threads(args.threads)

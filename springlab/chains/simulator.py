@@ -70,14 +70,14 @@ version of every step is :mod:`springlab.springs_reference`.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
 
-from . import springs_reference as _ref
-from .loadcurve import LoadCurve
+from . import reference as _ref
+from ..core.counter_rng import random_bits_kernel as _random_bits
+from ..core.loadcurve import LoadCurve
 
 __all__ = [
     "ChainRun",
@@ -103,25 +103,14 @@ _MAX_RECORDS = 1000  # default number of records of simulate_chain
 # compiled kernel
 # ---------------------------------------------------------------------------
 _U64 = np.uint64
-_GOLDEN = _U64(_ref.GOLDEN)
-_M1 = _U64(0xBF58476D1CE4E5B9)
-_M2 = _U64(0x94D049BB133111EB)
 _ATTEMPT = _U64(_ref.ATTEMPT_STRIDE)
 _SUB = _U64(_ref.SUB_STRIDE)
-_S30, _S27, _S31, _S11 = _U64(30), _U64(27), _U64(31), _U64(11)
+_S11 = _U64(11)
 _LAYER_MASK = _U64(_ref.ZIG_LAYERS - 1)
 _ZIG_X = np.array(_ref.ZIG_X)  # the same floats as the reference: identical draws
 _ZIG_RATIO = np.array(_ref.ZIG_RATIO)
 _ZIG_R = _ref.ZIG_R
 _TWO_M53 = 2.0**-53
-
-
-@njit(cache=True, inline="always")
-def _random_bits(key, counter):
-    z = key + counter * _GOLDEN
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
 
 
 @njit(cache=True)
@@ -601,7 +590,7 @@ def simulate_chain(order: str = "first", *, L: int = 7, k: float = 1.0, y: float
 
 
 def _make_run(times, positions, p, stopped_at=None) -> ChainRun:
-    from .chain_theory import elastic_energy
+    from .theory import elastic_energy
 
     y, k = p["y"], p["k"]
     load = np.concatenate([np.full((positions.shape[0], 1), y), y - positions], axis=1)

@@ -46,7 +46,7 @@ import numpy as np
 import torch
 from numba import njit
 
-from .dropout import draw_mask_key, dropout_mask_from_key, kept, mask_threshold
+from ..dropout import draw_mask_key, dropout_mask_from_key, kept, mask_threshold
 
 __all__ = ["bn_act", "bn_act_reference", "bn_act_forward", "bn_act_backward", "model_constants", "can_fuse",
            "update_running_stats"]

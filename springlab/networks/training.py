@@ -1,6 +1,6 @@
 """Training with the paper's four noise knobs, recording load curves (SPEC §3.3–3.4).
 
-:func:`train` trains any network on a :class:`~springlab.datasets.Dataset`
+:func:`train` trains any network on a :class:`~springlab.networks.datasets.Dataset`
 with Adam or SGD and cross-entropy (classification) or mean squared error
 (regression). The noise knobs of Fig. 1:
 
@@ -14,7 +14,7 @@ with Adam or SGD and cross-entropy (classification) or mean squared error
 Training stops early when an epoch's mean loss falls below ``stop_loss``
 (1e-4) [code]. Every ``record_every`` epochs, and at the end, the load curves
 of training and test data are measured in eval mode
-(:func:`springlab.separation.load_curves`) together with the test accuracy.
+(:func:`springlab.load_curves`) together with the test accuracy.
 
 Determinism: all randomness inside ``train`` (shuffling, noise, dropout
 masks) comes from torch's generators seeded with ``seed`` in a forked RNG
@@ -26,127 +26,13 @@ to rounding. The initial weights are fixed by the model's own ``seed``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 import torch
 from torch import nn
 
-from .loadcurve import LoadCurve
-from .separation import load_curves
+from .runs import OPTIMIZERS, TrainRun, check, evaluate, model_device, record
 
 __all__ = ["train", "TrainRun", "OPTIMIZERS"]
-
-#: Optimizers of :func:`train`.
-OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
-
-
-@dataclass
-class TrainRun:
-    """The record of one training run.
-
-    Attributes
-    ----------
-    load : ndarray, shape (n_records, L+1)
-        Load curves of the (clean) training data at :attr:`epochs_recorded`.
-    load_test : ndarray, shape (n_records, L+1)
-        The same on the test data (NaN when there is no test set).
-    epochs_recorded : ndarray of int, shape (n_records,)
-        Epochs after which the curves were measured (0: at initialisation).
-    test_accuracy_recorded : ndarray, shape (n_records,)
-        Test accuracy at those epochs (NaN for regression).
-    loss : ndarray, shape (epochs_run,)
-        Mean training loss of each epoch (on the noisy batches, train mode).
-    test_accuracy : float
-        Final fraction of test samples classified correctly, in [0, 1]
-        (NaN for regression or without a test set).
-    train_accuracy : float
-        The same on the clean training data.
-    test_loss : float
-        Final test loss (cross-entropy or MSE), NaN without a test set.
-    epochs_run : int
-    stopped_early : bool
-        True when the loss fell below ``stop_loss`` before ``epochs``.
-    seconds : float
-        Wall time of the run.
-    settings : dict
-        The arguments of :func:`train` and the model's description.
-    """
-
-    load: np.ndarray
-    load_test: np.ndarray
-    epochs_recorded: np.ndarray
-    test_accuracy_recorded: np.ndarray
-    loss: np.ndarray
-    test_accuracy: float
-    train_accuracy: float
-    test_loss: float
-    epochs_run: int
-    stopped_early: bool
-    seconds: float
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def final(self) -> LoadCurve:
-        """The final load curve of the training data."""
-        return LoadCurve(self.load[-1])
-
-    @property
-    def final_test(self) -> LoadCurve:
-        """The final load curve of the test data."""
-        return LoadCurve(self.load_test[-1])
-
-    def __repr__(self) -> str:
-        return (f"TrainRun(epochs_run={self.epochs_run}, final={self.final!r}, "
-                f"test_accuracy={self.test_accuracy:.4f}, loss={self.loss[-1]:.3g})")
-
-
-def _check(name, value, ok: bool, allowed: str):
-    if not ok:
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
-
-
-def _device(model: nn.Module, device) -> torch.device:
-    if device is None:
-        p = next(model.parameters(), None)
-        return p.device if p is not None else torch.device("cpu")
-    return torch.device(device)
-
-
-def _record(model, x, y, x_test, y_test, kind: str, n_classes: int | None, classification: bool
-            ) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """One record of a run: load curves of training and test data (NaN for under 2 test samples), test accuracy
-    and test loss, in eval mode."""
-    lc = next(iter(load_curves(model, x, y, kinds=(kind,), n_classes=n_classes or None).values())).values
-    if x_test.shape[0] >= 2:
-        lt = next(iter(load_curves(model, x_test, y_test, kinds=(kind,), n_classes=n_classes or None).values())).values
-    else:
-        lt = np.full_like(lc, np.nan)
-    return (lc, lt, *_evaluate(model, x_test, y_test, classification))
-
-
-@torch.no_grad()
-def _evaluate(model, x, y, classification: bool, batch_size: int = 8192) -> tuple[float, float]:
-    """(accuracy, mean loss) in eval mode; NaN for an empty set."""
-    if x.shape[0] == 0:
-        return float("nan"), float("nan")
-    was = model.training
-    model.eval()
-    correct = torch.zeros((), device=x.device)
-    total_loss = torch.zeros((), device=x.device, dtype=torch.float64)
-    for i in range(0, x.shape[0], batch_size):
-        out = model(x[i:i + batch_size])
-        yb = y[i:i + batch_size]
-        if classification:
-            correct += (out.argmax(1) == yb).sum()
-            total_loss += nn.functional.cross_entropy(out, yb, reduction="sum").double()
-        else:
-            total_loss += nn.functional.mse_loss(out, yb, reduction="sum").double() / yb.shape[1]
-    model.train(was)
-    n = x.shape[0]
-    acc = float(correct) / n if classification else float("nan")
-    return acc, float(total_loss) / n
 
 
 def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, epochs: int = 100,
@@ -201,16 +87,16 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
     -------
     TrainRun
     """
-    _check("lr", lr, isinstance(lr, (int, float)) and lr > 0, "a float > 0")
-    _check("batch_size", batch_size, isinstance(batch_size, int) and not isinstance(batch_size, bool)
+    check("lr", lr, isinstance(lr, (int, float)) and lr > 0, "a float > 0")
+    check("batch_size", batch_size, isinstance(batch_size, int) and not isinstance(batch_size, bool)
            and batch_size >= 1, "an int >= 1")
-    _check("epochs", epochs, isinstance(epochs, int) and epochs >= 1, "an int >= 1")
-    _check("optimizer", optimizer, optimizer in OPTIMIZERS, f"one of {OPTIMIZERS}")
-    _check("data_noise", data_noise, isinstance(data_noise, (int, float)) and 0.0 <= data_noise <= 1.0, "in [0, 1]")
-    _check("record_every", record_every, record_every is None or (isinstance(record_every, int) and record_every >= 1),
+    check("epochs", epochs, isinstance(epochs, int) and epochs >= 1, "an int >= 1")
+    check("optimizer", optimizer, optimizer in OPTIMIZERS, f"one of {OPTIMIZERS}")
+    check("data_noise", data_noise, isinstance(data_noise, (int, float)) and 0.0 <= data_noise <= 1.0, "in [0, 1]")
+    check("record_every", record_every, record_every is None or (isinstance(record_every, int) and record_every >= 1),
            "None or an int >= 1")
-    _check("kind", kind, kind in ("D", "Dhat"), "'D' or 'Dhat'")
-    _check("threads", threads, threads is None or (isinstance(threads, int) and threads >= 1), "None or an int >= 1")
+    check("kind", kind, kind in ("D", "Dhat"), "'D' or 'Dhat'")
+    check("threads", threads, threads is None or (isinstance(threads, int) and threads >= 1), "None or an int >= 1")
     if threads is not None:
         previous = torch.get_num_threads()
         torch.set_num_threads(threads)
@@ -222,7 +108,7 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
         finally:
             torch.set_num_threads(previous)
     t_start = time.perf_counter()
-    dev = _device(model, device)
+    dev = model_device(model, device)
     model.to(dev)
     classification = getattr(data, "task", "classification") == "classification"
     x = data.x_train.to(dev, torch.float32)
@@ -241,8 +127,8 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
     x_std = float(x.std()) if data_noise > 0 else 0.0
     records: list[tuple[int, np.ndarray, np.ndarray, float, float]] = []
 
-    def record(epoch: int):
-        records.append((epoch, *_record(model, x, y, x_test, y_test, kind, K, classification)))
+    def take_record(epoch: int):
+        records.append((epoch, *record(model, x, y, x_test, y_test, kind, K, classification)))
 
     from tqdm.auto import tqdm
 
@@ -252,7 +138,7 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
     with torch.random.fork_rng(devices=cuda_ids):
         torch.manual_seed(seed)
         if record_every is not None:
-            record(0)
+            take_record(0)
         model.train()
         full = batch_size >= n
         bar = tqdm(range(1, epochs + 1), disable=not progress, desc="train", leave=False)
@@ -290,12 +176,12 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
                 stopped = True
                 break
             if record_every is not None and epoch % record_every == 0:
-                record(epoch)
+                take_record(epoch)
                 model.train()
         bar.close()
         if not records or records[-1][0] != epoch:
-            record(epoch)
-    train_acc, _ = _evaluate(model, x, y, classification)
+            take_record(epoch)
+    train_acc, _ = evaluate(model, x, y, classification)
     test_acc, test_loss = records[-1][3:]  # the last record is of the final model
     model.train()
     settings = dict(lr=lr, batch_size=batch_size, epochs=epochs, optimizer=optimizer, data_noise=data_noise,

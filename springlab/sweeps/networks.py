@@ -60,8 +60,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .phase import PhaseDiagram
-from .sweep_store import RunStore
+from ..core.phase import PhaseDiagram
+from .store import RunStore
 
 __all__ = ["dnn_phase_diagram", "KNOBS", "STRATEGIES", "FIG1_ALPHAS", "plot_curvature_accuracy", "run_config",
            "choose_strategy"]
@@ -124,14 +124,14 @@ def choose_strategy(batch_size: int, n_train: int, strategy: str = "auto") -> st
 # -- running runs (local or on a Dask worker) ------------------------------------------------------
 @functools.lru_cache(maxsize=4)
 def _data(dataset: str, n_train: int, size: int, data_seed: int):
-    from .datasets import load_dataset
+    from ..networks.datasets import load_dataset
 
     return load_dataset(dataset, n_train=n_train, size=size, seed=data_seed)
 
 
 @functools.lru_cache(maxsize=1)
 def _casting_mlp():
-    from .networks import MLP
+    from ..networks.models import MLP
 
     class CastingMLP(MLP):
         """An MLP in float64: ``train`` feeds float32 inputs, cast here to the parameters' dtype."""
@@ -145,7 +145,7 @@ def _casting_mlp():
 def _model(cfg: dict[str, Any], in_dim: int, n_out: int):
     import torch
 
-    from .networks import MLP
+    from ..networks.models import MLP
 
     cls = MLP if cfg["dtype"] == "float32" else _casting_mlp()
     model = cls(in_dim, width=cfg["width"], depth=cfg["depth"], alpha=cfg["alpha"], dropout=cfg["dropout"],
@@ -191,7 +191,7 @@ def _train_group(configs: list[dict[str, Any]], strategy: str) -> list[dict[str,
               stop_loss=c0["stop_loss"], kind=c0["kind"])
     models = [_model(c, data.in_dim, data.out_dim) for c in configs]
     if strategy == "batched" and len(configs) > 1:
-        from .batched import train_batched
+        from ..networks.engine.batched import train_batched
 
         try:
             runs = train_batched(models, data, lr=[c["lr"] for c in configs],
@@ -201,7 +201,7 @@ def _train_group(configs: list[dict[str, Any]], strategy: str) -> list[dict[str,
         except ValueError as exc:  # a diverged model: redo the group one by one to isolate it
             if "finite" not in str(exc):
                 raise
-    from .training import train
+    from ..networks.training import train
 
     out = []
     for c, m in zip(configs, models):
@@ -236,7 +236,7 @@ def _plan(todo: list[dict[str, Any]], strategy: str, max_group: int) -> list[_Ta
         c0 = cfgs[0]
         how = choose_strategy(c0["batch_size"], c0["n_train"], strategy)
         if how == "batched" and strategy == "auto":
-            from .batched import BATCHABLE_NORMS  # torch: imported only once there is something to train
+            from ..networks.engine.batched import BATCHABLE_NORMS  # torch: imported only once there is something to train
 
             if c0["norm"] not in BATCHABLE_NORMS:
                 how = "loop"
@@ -410,7 +410,7 @@ def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.
 
     import torch
 
-    from . import __version__
+    from .. import __version__
 
     R, C, S = len(alphas), len(knob_values), len(seed_list)
     curves = {idx: np.asarray(res["load"], dtype=np.float64) for idx, res in results.items()}

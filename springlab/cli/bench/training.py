@@ -55,10 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
-    from springlab.batched import train_batched
-    from springlab.datasets import load_dataset
-    from springlab.networks import MLP
-    from springlab.training import train
+    from ...networks.datasets import load_dataset
+    from ...networks.engine.batched import train_batched
+    from ...networks.models import MLP
+    from ...networks.training import train
 
     data = load_dataset("mnist")
     n, width, depth = data.x_train.shape[0], 100, 7

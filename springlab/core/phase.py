@@ -19,7 +19,7 @@ import numpy as np
 
 from .loadcurve import LINEAR_TOLERANCE, LoadCurve, classify_shape, curvature
 
-__all__ = ["PhaseDiagram"]
+__all__ = ["PhaseDiagram", "shape_table", "phase_table"]
 
 
 def _axis(axis, name: str) -> tuple[str, np.ndarray]:
@@ -142,3 +142,57 @@ class PhaseDiagram:
         extra = [n for n in ("energy", "test_accuracy") if getattr(self, n) is not None]
         return (f"PhaseDiagram(rows={self.rows[0]!r} ×{R}, cols={self.cols[0]!r} ×{C}, L={Lp1 - 1}"
                 + (", with " + ", ".join(extra) if extra else "") + ")")
+
+
+def shape_table(pd, *, energy: bool = True) -> str:
+    """A phase diagram as text: one letter per cell (``C`` concave, ``L`` linear, ``V`` convex).
+
+    Parameters
+    ----------
+    pd : PhaseDiagram
+    energy : bool
+        Also list the mean elastic energy of each shape (chains).
+
+    Returns
+    -------
+    str
+        Rows labelled by their value, columns by theirs; deterministic (rounded).
+    """
+    letter = {"concave": "C", "linear": "L", "convex": "V"}
+    rname, rvals = pd.rows
+    cname, cvals = pd.cols
+    width = max(6, max(len(f"{v:g}") for v in cvals) + 1)
+    corner = f"{rname} / {cname}"
+    lines = [f"{corner:>16} " + "".join(f"{v:>{width}g}" for v in cvals)]
+    for i, r in enumerate(rvals):
+        lines.append(f"{r:>16g} " + "".join(f"{letter[str(sh)]:>{width}}" for sh in pd.shape[i]))
+    lines.append("C concave, L linear, V convex")
+    if energy and pd.energy is not None:
+        parts = []
+        for sh in ("concave", "linear", "convex"):
+            mask = pd.shape == sh
+            if mask.any():
+                parts.append(f"{sh} {np.mean(pd.energy[mask]):.4f} ({int(mask.sum())} cells)")
+        lines.append("mean elastic energy: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def phase_table(pd) -> str:
+    """A network phase diagram as text: shape letter and test accuracy (%) per cell.
+
+    ``C`` concave, ``L`` linear, ``V`` convex; rows α, columns the knob.
+    Deterministic (rounded); NaN accuracies print as ``--``.
+    """
+    letter = {"concave": "C", "linear": "L", "convex": "V"}
+    rname, rvals = pd.rows
+    cname, cvals = pd.cols
+    lines = [f"{rname + ' / ' + cname:>18} " + "".join(f"{v:>9g}" for v in cvals)]
+    acc = pd.test_accuracy if pd.test_accuracy is not None else np.full(pd.curvature.shape, np.nan)
+    for i, r in enumerate(rvals):
+        cells = []
+        for j in range(len(cvals)):
+            a = acc[i, j]
+            cells.append(f"{letter[str(pd.shape[i, j])]} {'--' if not np.isfinite(a) else f'{100 * a:4.1f}':>5}  ")
+        lines.append(f"{r:>18g} " + "".join(f"{c:>9}" for c in cells))
+    lines.append("C concave, L linear, V convex; number: test accuracy in %")
+    return "\n".join(lines)

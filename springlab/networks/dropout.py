@@ -10,7 +10,7 @@ whole forward and backward pass (about 1.1 ms per layer and step on two
 cores). Here each mask takes *one* 63-bit draw from the torch generator, its
 *key*; element ``k`` of the mask (in C order) is kept when the top 32 bits
 of the counter-based generator ``random_bits(key, k)`` (SplitMix64, the
-generator of the chain simulator, :func:`springlab.springs_reference.random_bits`)
+generator of the chain simulator, :func:`springlab.core.counter_rng.random_bits`)
 are at least :math:`\lfloor p\,2^{32}\rceil`, so :math:`p` is exact to
 :math:`2^{-32}`. Because an element's bit is a pure function of
 ``(key, k)``, the fused layer kernel of :mod:`springlab.bn_act` computes
@@ -27,7 +27,7 @@ import torch
 from numba import njit
 from torch import nn
 
-from .springs import _random_bits
+from ..core.counter_rng import random_bits_kernel
 
 __all__ = ["Dropout", "dropout_mask", "dropout_mask_from_key", "draw_mask_key", "draw_mask_keys", "mask_threshold"]
 
@@ -55,7 +55,7 @@ def draw_mask_key(generator: torch.Generator | None = None) -> int:
 @njit(cache=True, inline="always")
 def kept(key, k, threshold):
     """Whether element ``k`` (uint64) of the mask with this key survives: the rule of the module docstring."""
-    return (_random_bits(key, k) >> _S32) >= threshold
+    return (random_bits_kernel(key, k) >> _S32) >= threshold
 
 
 @njit(cache=True, nogil=True)
