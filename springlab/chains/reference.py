@@ -174,24 +174,34 @@ def second_order_step(x, v, zeta, *, k, y, mu_right, mu_left, eps_bar, gamma, dt
 def langevin_step(x, v, zeta, *, k, y, mu_right, mu_left, eps_t, gamma, dt):
     """One Euler–Maruyama step of Eq. 12–13 (noise added to the velocity).
 
-    ``dv = (k (Lx)_l - f(v) - γ v) dt + ε(t) dW``. A block at rest whose
-    spring force (noise excluded) lies in ``[-μ←, μ→]`` stays at rest.
-    Otherwise friction is ``μ→`` against rightward motion, ``μ←`` against
-    leftward; the deterministic part may stop the block but not reverse it;
-    then the noise ``ε(t) √dt ζ`` is added.
+    ``dv = (k (Lx)_l - f(v) - γ v) dt + ε(t) dW``, in two stages
+    (supplement VI.3: "computing the friction before adding noise"):
+
+    1. Friction, on the noiseless spring force ``F = k (Lx)_l``. A block at
+       rest (``v = 0``) with ``-μ← ≤ F ≤ μ→`` is held by static friction: its
+       deterministic velocity stays 0. Otherwise friction is ``μ→`` against
+       rightward motion, ``μ←`` against leftward (a block at rest starts in
+       the direction of ``F``); this deterministic part may stop the block
+       but not reverse it.
+    2. Noise: ``ε(t) √dt ζ_l`` is added to the velocity of **every** block,
+       resting or moving, independently of the friction. A resting block
+       under noise therefore moves; with ``ε > 0`` a velocity is exactly 0
+       only before the first step.
+
+    Then ``x += dt v_new``.
     """
     x_new, v_new = [], []
     for l in range(len(x)):
         F = _spring_force(x, l, k, y)
         if v[l] == 0.0 and -mu_left <= F <= mu_right:
-            w = 0.0  # static friction holds the block
+            w = 0.0  # static friction cancels the noiseless spring force
         else:
             moving_right = v[l] > 0.0 or (v[l] == 0.0 and F > mu_right)
             f = mu_right if moving_right else -mu_left
             w = v[l] + dt * (F - f - gamma * v[l])
             if w * v[l] < 0.0:
                 w = 0.0
-            w += eps_t * math.sqrt(dt) * zeta[l]
+        w += eps_t * math.sqrt(dt) * zeta[l]  # ε(t) dW, independent of the friction
         v_new.append(w)
         x_new.append(x[l] + dt * w)
     return x_new, v_new

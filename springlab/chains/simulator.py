@@ -211,11 +211,15 @@ def _second_order_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_bar, gamma, dt):
 
 @njit(cache=True, inline="always")
 def _langevin_step(x, xn, v, zeta, k, y, mu_r, mu_l, noise_scale, gamma, dt):
-    """Eq. 12–13 (springs_reference.langevin_step); ``noise_scale = ε(t) √dt``."""
+    """Eq. 12–13 (springs_reference.langevin_step); ``noise_scale = ε(t) √dt``.
+
+    Friction first, on the noiseless force; then the noise is added to every
+    block's velocity, resting or moving.
+    """
     for l in range(1, x.size - 1):
         spring = k * (x[l - 1] - 2.0 * x[l] + x[l + 1])
         if v[l] == 0.0 and -mu_l <= spring <= mu_r:
-            w = 0.0  # static friction, judged without noise
+            w = 0.0  # static friction cancels the noiseless spring force
         else:
             if v[l] > 0.0 or (v[l] == 0.0 and spring > mu_r):
                 f = mu_r
@@ -224,7 +228,7 @@ def _langevin_step(x, xn, v, zeta, k, y, mu_r, mu_l, noise_scale, gamma, dt):
             w = v[l] + dt * (spring - f - gamma * v[l])
             if w * v[l] < 0.0:
                 w = 0.0
-            w += noise_scale * zeta[l - 1]
+        w += noise_scale * zeta[l - 1]  # ε(t) dW, independent of the friction
         v[l] = w
         xn[l] = x[l] + dt * w
 
