@@ -11,6 +11,15 @@ masses, springs of stiffness :math:`k`. The spring force on block ``l`` is
 :math:`k (Lx)_l = k (x_{l+1} - 2 x_l + x_{l-1})`. Friction is asymmetric:
 moving right costs :math:`\mu_\to`, moving left :math:`\mu_\leftarrow`.
 
+Where the noise enters differs between the models. In
+:func:`first_order_step` and :func:`second_order_step` the noise
+:math:`\bar\varepsilon \zeta_l` (:math:`\bar\varepsilon = \varepsilon/\sqrt{dt}`)
+is part of the force that friction acts on: a block at rest moves only when
+spring force plus noise leaves the static band. In :func:`langevin_step`
+friction acts on the noiseless spring force, and the noise
+:math:`\varepsilon(t)\sqrt{dt}\,\zeta_l` is then added to the velocity of
+every block, resting or moving (supplement VI.3).
+
 Noise
 -----
 A simulation is reproducible from one integer ``seed`` through a

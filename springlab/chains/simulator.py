@@ -28,9 +28,21 @@ the force. Three dynamics are provided (``order=``):
     friction against motion, static friction holds a block at rest while
     :math:`-\mu_\leftarrow \le F_l \le \mu_\to`. Semi-implicit Euler; sliding
     friction may stop a block but never reverse it.
-``"langevin"`` (Eq. 12–13)
-    :math:`dv = (k (Lx)_l - f(v) - \gamma v)\,dt + \varepsilon(t)\,dW`, the
-    static rule judged on the noiseless force; Euler–Maruyama.
+``"langevin"`` (Eq. 12–13, supplement VI.3)
+    :math:`dx_l = v_l\,dt`,
+    :math:`dv_l = (k (Lx)_l - f(v_l) - \gamma v_l)\,dt + \varepsilon(t)\,dW_l`,
+    :math:`\varepsilon(t) = \varepsilon_0 e^{-\tau t}`; Euler–Maruyama, one
+    step in two stages. First the friction, on the *noiseless* force
+    :math:`F = k (Lx)_l`: sliding friction :math:`f = \mu_\to` for
+    :math:`v > 0`, :math:`-\mu_\leftarrow` for :math:`v < 0`; at :math:`v = 0`
+    static friction cancels :math:`F` while
+    :math:`-\mu_\leftarrow \le F \le \mu_\to` (outside, the block starts
+    in the direction of :math:`F`); this deterministic update may stop a
+    block but never reverse it. Then the noise
+    :math:`\varepsilon(t) \sqrt{dt}\,\zeta_l` is added to the velocity of
+    **every** block, resting or moving, independently of the friction
+    ("computing the friction before adding noise"): a resting block under
+    noise moves. Unlike the two models above, this one has a ``dt → 0`` limit.
 
 Units: lengths in the units of ``y``, time in model units (``dt``, ``t_max``),
 ``k`` force per length, frictions and noise in force units (``eps`` in
@@ -557,6 +569,10 @@ def simulate_chain(order: str = "first", *, L: int = 7, k: float = 1.0, y: float
         ``.times`` (n,), ``.positions`` (n, L), ``.load`` (n, L+1) with
         ``load[:, l] = y - x_l``, ``.energy`` (n,), ``.force`` (n,) on the last
         block, ``.final`` a :class:`~springlab.loadcurve.LoadCurve`.
+        Velocities are not stored; every step moves a block by ``dt`` times
+        its new velocity, so with ``record_every=dt`` (every step recorded)
+        ``np.diff(run.positions, axis=0) / dt`` are the velocities after each
+        step (second order and Langevin; first order: ``σ(...)``, the rate).
 
     Raises
     ------
