@@ -45,16 +45,59 @@ the force. Three dynamics are provided (``order=``):
     noise moves. Unlike the two models above, this one has a ``dt → 0`` limit.
 
 Units: lengths in the units of ``y``, time in model units (``dt``, ``t_max``),
-``k`` force per length, frictions and noise in force units (``eps`` in
-force·time^{1/2}). The noise can be independent per block or *synchronous*
+``k`` force per length, frictions in force units. ``eps`` is in
+force·time^{1/2} (:math:`\bar\varepsilon = \varepsilon/\sqrt{dt}` is a
+force), but for ``"first"`` and ``"second"`` it names the paper's noise level
+only at the paper's step ``dt = 0.01`` (next section). The noise can be
+independent per block or *synchronous*
 (one :math:`\zeta` for all blocks, as in the paper's Fig. 4), truncated to
 ``noise_bound`` standard deviations, decayed as :math:`\varepsilon e^{-\tau t}`,
 and a run can stop when its relative change per ``stop_window`` falls below
 ``stop_rtol`` (SPEC §2.4: the three ways to avoid the slow drift of untruncated
 Gaussian noise). All three default to off, which is the paper's setting.
 
+What the time step means (SPEC §2, "2.1–2.2: what the time step means")
+----------------------------------------------------------------------
+Users set ``dt`` (η) per run in :func:`simulate_chain` (default 0.01) and, for
+sweeps, as a fixed parameter or an axis of
+:func:`springlab.chain_phase_diagram`; the paper's figures
+(:data:`springlab.figures.springs.PHASE_FIGURES`) fix it at 0.01.
+
+* ``"first"`` and ``"second"``: the step is **part of the model**, not only a
+  numerical step. The noise enters inside the friction nonlinearity as
+  :math:`\bar\varepsilon \zeta` with :math:`\bar\varepsilon = \varepsilon/\sqrt\eta`:
+  a block moves in a step when spring force plus :math:`\bar\varepsilon\zeta`
+  leaves the static band. These models have no :math:`\eta \to 0` limit at
+  fixed ``eps``: a smaller η raises :math:`\bar\varepsilon` and pushes the
+  chain towards the strong-noise regime (Eq. 8). The paper defines them at
+  η = 0.01, the default: the physical noise parameter is
+  :math:`\bar\varepsilon`, equivalently ε at η = 0.01. First order, k = y = 1,
+  L = 7, μ→ = 0.1, μ← = 0.2, ε = 0.004, t = 100, three seeds: mean Δd is
+  +0.031 (concave) at dt = 0.01 and −0.023 (convex) at dt = 0.0025, while
+  ε = 0.002 at dt = 0.0025 (the same :math:`\bar\varepsilon = 0.04`) gives
+  +0.031 again: to take finer steps of the first-order model, keep
+  ``eps / sqrt(dt)`` fixed (the mean drift per unit time,
+  :math:`E_\zeta\,\sigma(k(Lx)_l + \bar\varepsilon\zeta)`, stays the same;
+  the fluctuations shrink like :math:`\sqrt\eta`). In the second-order model
+  the noise reaches the velocity as the kick
+  :math:`\eta\bar\varepsilon\zeta = \varepsilon\sqrt\eta\,\zeta` (a
+  Wiener increment) while the static-friction test sees
+  :math:`\bar\varepsilon\zeta`, which grows as η shrinks. The dependence on
+  η is much weaker there: at fixed ε our runs change by about 0.001 in mean
+  Δd per halving of η and appear to settle as η → 0 (k = γ = 1, L = 7,
+  μ→ = 0.06, μ← = 0.12, ε = 0.01, t = 100, 8 seeds: 0.0244 at η = 0.01,
+  0.0219 at η = 0.000625), and more at fixed :math:`\bar\varepsilon`. Both
+  models as the paper defines them are the ones at dt = 0.01.
+* ``"langevin"``: ``dt`` is a numerical step only. The noise is a Wiener
+  increment :math:`\varepsilon(t)\sqrt{dt}\,\zeta` added to the velocity
+  outside the friction, and Euler–Maruyama converges as dt → 0 (Fig. S14's
+  parameters: the seed-averaged Δd at dt = 0.01 and 0.005 agree within the
+  seed error; ``tests/test_time_step.py``).
+
 Stability bounds (enforced, ``ValueError`` otherwise)
 ----------------------------------------------------
+These are the only limits on ``dt`` that are checked; for ``"first"`` and
+``"second"`` a stable step is not therefore a neutral one (previous section).
 The spring term is linear with the chain Laplacian, whose eigenvalues lie in
 :math:`(-4, 0)`; friction only removes motion (σ is monotone and
 1-Lipschitz), so the linear bounds suffice.
@@ -431,7 +474,14 @@ def validate_chain_parameters(order="first", *, L=7, k=1.0, y=1.0, mu_right=0.1,
                               dt=0.01, t_max=100.0, seed=0, noise="independent", gamma=1.0, tau=0.0,
                               noise_bound=math.inf, stop_rtol=0.0, stop_window=1.0) -> dict:
     """Check chain parameters; return them normalised, or raise ``ValueError``
-    naming the parameter and its allowed range (see :func:`simulate_chain`)."""
+    naming the parameter and its allowed range (see :func:`simulate_chain`).
+
+    ``dt`` is checked against the stability bound of the scheme only
+    (:func:`max_stable_dt`). For ``"first"`` and ``"second"`` the step is also
+    part of the model: the paper's models are at ``dt = 0.01``, and another
+    ``dt`` at the same ``eps`` is another model (module docstring, "What the
+    time step means"); for ``"langevin"`` it is a numerical step only.
+    """
     if order not in ORDERS:
         raise ValueError(f"order must be one of 'first', 'second', 'langevin'; got {order!r}")
     if noise not in NOISES:
@@ -536,11 +586,21 @@ def simulate_chain(order: str = "first", *, L: int = 7, k: float = 1.0, y: float
     mu_right, mu_left : float, >= 0
         Friction against rightward (μ→) and leftward (μ←) motion (force).
     eps : float, >= 0
-        Noise level ε (ε₀ for Langevin); first/second order use
-        ``ε̄ = eps / sqrt(dt)`` times a standard normal in the force.
+        Noise level ε (ε₀ for Langevin), force·time^½. First/second order add
+        ``ε̄ ζ`` with ``ε̄ = eps / sqrt(dt)`` to the force, inside the friction,
+        so ``eps`` is the paper's noise level only at ``dt = 0.01``; Langevin
+        adds ``eps · exp(-tau t) · sqrt(dt) · ζ`` to every block's velocity,
+        after the friction.
     dt : float
-        Time step η; must satisfy the stability bound of the scheme
-        (first order ``dt < 1/(2k)``; others ``k dt² + γ dt/2 < 1``).
+        Time step η. For ``"first"`` and ``"second"`` it is part of the model:
+        the paper's models are at ``dt = 0.01`` (the default), and another
+        ``dt`` at the same ``eps`` is another model (a smaller ``dt`` means
+        stronger effective noise ``ε̄``: a first-order chain can turn from
+        concave to convex; the second-order chain changes far less; module
+        docstring, "What the time step means"). For ``"langevin"`` it is a
+        numerical step (the results converge as ``dt → 0``). It must satisfy
+        the stability bound of the scheme (first order ``dt < 1/(2k)``;
+        others ``k dt² + γ dt/2 < 1``).
     t_max : float, >= dt
         Duration (model time); ``round(t_max / dt)`` steps.
     seed : int, >= 0

@@ -63,6 +63,13 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
     rows, cols : (str, array_like)
         Parameter name (one of :data:`AXIS_PARAMETERS`) and its R (or C)
         values. Defaults: ``mu_right`` rows × ``eps`` columns, the grid of Fig. 3.
+        ``dt`` may be an axis, but for ``order="first"`` and ``"second"`` it
+        changes the model, not only the step: the noise enters the friction as
+        ``ε̄ = eps / sqrt(dt)``, so at fixed ``eps`` a smaller ``dt`` is a
+        noisier chain (a first-order chain can turn from concave to convex;
+        second order changes far less; :mod:`springlab.springs`, "What the
+        time step means"). The paper's models are at ``dt = 0.01``, the
+        default. For ``order="langevin"`` a ``dt`` axis is a convergence check.
     seeds : int or sequence of int
         ``n`` means seeds ``0 .. n-1``; cell values are averages over them.
     progress : bool, optional
@@ -74,8 +81,8 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
         arguments: an interrupted sweep resumes where it stopped.
     **chain_parameters
         Fixed parameters of :func:`springlab.simulate_chain` (``order``, ``L``,
-        ``k``, ``y``, ``mu_left``, ``t_max``, ``noise`` ...); ``record_every``
-        is not used (only the final state is kept).
+        ``k``, ``y``, ``mu_left``, ``t_max``, ``noise``, ``dt`` ...);
+        ``record_every`` is not used (only the final state is kept).
 
     Returns
     -------
