@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import springlab as sl
-from springlab import springs_reference as ref
+from springlab.chains import reference as ref
 
 #: Fig. S14's fixed parameters (SPEC §2.5; springlab.figures.springs.PHASE_FIGURES)
 S14 = dict(k=0.1, gamma=1.0, tau=0.002, mu_left=0.016, L=7, t_max=300.0, y=1.0, dt=0.01)

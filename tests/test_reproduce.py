@@ -43,7 +43,7 @@ def test_command_writes_panel_with_its_provenance(tmp_path, monkeypatch):
     tiny = fig1.Fig1Panel("Fig. 1c (tiny)", "dropout", (0.3, 0.0), quick_values=(0.3, 0.0), quick_epochs=2,
                                fixed=dict(width=16, depth=2))
     monkeypatch.setitem(fig1.FIG1_PANELS, "fig1c", tiny)
-    monkeypatch.setattr(reproduce, "QUICK_ALPHAS", (0.0, 1.0))
+    monkeypatch.setattr(fig1, "QUICK_ALPHAS", (0.0, 1.0))
     rc = reproduce.main(["fig1c", "--quick", "--out", str(tmp_path / "out"), "--store", str(tmp_path / "store"),
                          "--no-progress"])
     assert rc == 0

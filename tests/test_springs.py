@@ -206,14 +206,15 @@ def test_kernel_is_loaded_from_disk_cache_in_a_fresh_process():
     assert out.returncode == 0, out.stderr
     hits, misses = map(int, out.stdout.split())
     assert hits >= 1 and misses == 0
-    assert "springlab" in sl.springs.cache_location() or "NUMBA_CACHE_DIR" in sl.springs.cache_location()
+    assert "springlab" in springs.cache_location() or "NUMBA_CACHE_DIR" in springs.cache_location()
 
 
 def test_cache_works_when_package_directory_is_read_only(tmp_path):
     pkg = tmp_path / "site" / "springlab"
     shutil.copytree(ROOT / "springlab", pkg, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    # root ignores permission bits: also make __pycache__ impossible (a file, not a folder)
-    (pkg / "__pycache__").write_text("read-only install")
+    # root ignores permission bits: also make every __pycache__ impossible (a file, not a folder)
+    for folder in [pkg, *(d for d in pkg.rglob("*") if d.is_dir())]:
+        (folder / "__pycache__").write_text("read-only install")
     for p in [pkg, *pkg.rglob("*")]:
         p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
     home = tmp_path / "home"

@@ -1,7 +1,7 @@
 r"""Readable pure-Python reference of the three spring–block chains.
 
 This is the version to *read*: plain loops over blocks, one small function
-per model step, nothing vectorised. :mod:`springlab.springs` runs the same
+per model step, nothing vectorised. :mod:`springlab.chains.simulator` runs the same
 arithmetic in a compiled Numba kernel for sweeps; ``tests/test_springs.py``
 checks the two agree step for step on the same noise.
 

@@ -117,10 +117,10 @@ Speed
 All runs go through one compiled kernel, :func:`_simulate_batch`, which loops
 over runs in parallel (``numba.prange``) and is cached on disk (see
 :func:`cache_location`). Random numbers are counter-based
-(:mod:`springlab.springs_reference`): the normal used for block ``l`` at
+(:mod:`springlab.chains.reference`): the normal used for block ``l`` at
 step ``n`` depends on ``(seed, n, l)`` only, so one seed gives one result,
 whatever the batch or the number of threads. The readable pure-Python
-version of every step is :mod:`springlab.springs_reference`.
+version of every step is :mod:`springlab.chains.reference`.
 """
 from __future__ import annotations
 
@@ -194,7 +194,7 @@ def _gaussian_slow(key, c, i, u):
 
 @njit(cache=True)
 def _gaussian(key, counter, bound):
-    """springs_reference.gaussian, compiled: same bits, same floats."""
+    """reference.gaussian, compiled: same bits, same floats."""
     c = counter
     while True:
         h = _random_bits(key, c)
@@ -212,7 +212,7 @@ def _gaussian(key, counter, bound):
 
 @njit(cache=True, inline="always")
 def _fill_noise(key, step, L, synchronous, bound, zeta):
-    """Write the L normals of one step into ``zeta`` (see springs_reference.step_noise)."""
+    """Write the L normals of one step into ``zeta`` (see reference.step_noise)."""
     if synchronous:
         a = _gaussian(key, _U64(step), bound)
         for l in range(L):
@@ -234,7 +234,7 @@ def _fill_noise(key, step, L, synchronous, bound, zeta):
 
 @njit(cache=True, inline="always")
 def _first_order_step(x, xn, zeta, k, y, mu_r, mu_l, eps_bar, dt):
-    """Eq. 5–6 (springs_reference.first_order_step): xn = x + dt σ(k Lx + ε̄ ζ), Jacobi."""
+    """Eq. 5–6 (reference.first_order_step): xn = x + dt σ(k Lx + ε̄ ζ), Jacobi."""
     for l in range(1, x.size - 1):  # x[0] = 0 and x[L+1] = y are the walls
         z = k * (x[l - 1] - 2.0 * x[l] + x[l + 1]) + eps_bar * zeta[l - 1]
         # σ(z) without branches (noise makes them unpredictable):
@@ -244,7 +244,7 @@ def _first_order_step(x, xn, zeta, k, y, mu_r, mu_l, eps_bar, dt):
 
 @njit(cache=True, inline="always")
 def _second_order_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_bar, gamma, dt):
-    """Eq. 10–11 (springs_reference.second_order_step); updates v in place, writes xn."""
+    """Eq. 10–11 (reference.second_order_step); updates v in place, writes xn."""
     for l in range(1, x.size - 1):
         F = k * (x[l - 1] - 2.0 * x[l] + x[l + 1]) - gamma * v[l] + eps_bar * zeta[l - 1]
         if v[l] > 0.0:
@@ -266,7 +266,7 @@ def _second_order_step(x, xn, v, zeta, k, y, mu_r, mu_l, eps_bar, gamma, dt):
 
 @njit(cache=True, inline="always")
 def _langevin_step(x, xn, v, zeta, k, y, mu_r, mu_l, noise_scale, gamma, dt):
-    """Eq. 12–13 (springs_reference.langevin_step); ``noise_scale = ε(t) √dt``.
+    """Eq. 12–13 (reference.langevin_step); ``noise_scale = ε(t) √dt``.
 
     Friction first, on the noiseless force; then the noise is added to every
     block's velocity, resting or moving.
@@ -305,7 +305,7 @@ def _simulate_batch(order, synchronous, L, n_steps, dt, record_every, stop_every
     params : float64[R, 9]
         Per run: k, y, mu_right, mu_left, eps, gamma, tau, noise_bound, stop_rtol.
     keys : uint64[R]
-        Noise stream keys (``springs_reference.seed_key(seed)``).
+        Noise stream keys (``reference.seed_key(seed)``).
     out : float64[R, n_rec, L]
         Receives positions at steps 0, record_every, 2 record_every, ... and
         the last step; after an early stop the remaining records repeat the final state.
@@ -428,7 +428,7 @@ class ChainRun:
 
     @property
     def final(self) -> LoadCurve:
-        """The last load curve, as a :class:`~springlab.loadcurve.LoadCurve`."""
+        """The last load curve, as a :class:`~springlab.core.loadcurve.LoadCurve`."""
         return LoadCurve(self.load[-1])
 
     @property
@@ -628,7 +628,7 @@ def simulate_chain(order: str = "first", *, L: int = 7, k: float = 1.0, y: float
     ChainRun
         ``.times`` (n,), ``.positions`` (n, L), ``.load`` (n, L+1) with
         ``load[:, l] = y - x_l``, ``.energy`` (n,), ``.force`` (n,) on the last
-        block, ``.final`` a :class:`~springlab.loadcurve.LoadCurve`.
+        block, ``.final`` a :class:`~springlab.core.loadcurve.LoadCurve`.
         Velocities are not stored; every step moves a block by ``dt`` times
         its new velocity, so with ``record_every=dt`` (every step recorded)
         ``np.diff(run.positions, axis=0) / dt`` are the velocities after each
@@ -681,7 +681,7 @@ def _make_run(times, positions, p, stopped_at=None) -> ChainRun:
 
 def simulate_chain_reference(order: str = "first", *, record_every: float | None = None, **kwargs) -> ChainRun:
     """:func:`simulate_chain` run by the pure-Python reference
-    (:func:`springlab.springs_reference.simulate_reference`); same arguments,
+    (:func:`springlab.chains.reference.simulate_reference`); same arguments,
     same result (slowly: for reading, testing and benchmarking)."""
     p = validate_chain_parameters(order, **kwargs)
     n_steps, stop_every = _steps(p)

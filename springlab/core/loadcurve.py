@@ -190,7 +190,7 @@ class LoadCurve:
         return LoadCurve((D - D[-1]) / span, self.tolerance)
 
     def plot(self, ax=None, **kwargs):
-        """Draw the curve with :func:`springlab.plots.plot_load_curve`."""
+        """Draw the curve with :func:`springlab.core.plots.plot_load_curve`."""
         from .plots import plot_load_curve
 
         return plot_load_curve(self, ax=ax, **kwargs)

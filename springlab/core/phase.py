@@ -55,7 +55,7 @@ class PhaseDiagram:
     Attributes
     ----------
     curvature : ndarray, shape (R, C)
-        Curvature of each averaged curve (:func:`springlab.loadcurve.curvature`).
+        Curvature of each averaged curve (:func:`springlab.core.loadcurve.curvature`).
     shape : ndarray of str, shape (R, C)
         ``"concave"``, ``"linear"`` or ``"convex"``.
     """
@@ -101,7 +101,7 @@ class PhaseDiagram:
         return LoadCurve(self.load[i, j], self.tolerance)
 
     def plot(self, ax=None, **kwargs):
-        """Draw as in the paper (:func:`springlab.plots.plot_phase_diagram`)."""
+        """Draw as in the paper (:func:`springlab.core.plots.plot_phase_diagram`)."""
         from .plots import plot_phase_diagram
 
         return plot_phase_diagram(self, ax=ax, **kwargs)

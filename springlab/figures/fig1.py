@@ -67,7 +67,7 @@ def _subsample(values, n: int | None) -> tuple:
 def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, grid: int | None = None,
                progress: bool = True, store=None,
                client=None, command: str | None = None, workers: int = 1, threads: int | None = None):
-    """Compute one panel of Fig. 1 (``"fig1a"`` … ``"fig1d"``) as a :class:`~springlab.phase.PhaseDiagram`.
+    """Compute one panel of Fig. 1 (``"fig1a"`` … ``"fig1d"``) as a :class:`~springlab.core.phase.PhaseDiagram`.
 
     Parameters
     ----------
@@ -79,7 +79,7 @@ def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, grid
         Keep only this many of the panel's knob values (both ends kept);
         recorded as reduced.
     store, client, progress, workers, threads
-        Passed to :func:`springlab.sweep.dnn_phase_diagram`.
+        Passed to :func:`springlab.sweeps.networks.dnn_phase_diagram`.
     """
     from ..sweeps.networks import FIG1_ALPHAS, dnn_phase_diagram
 

@@ -11,7 +11,7 @@ S13 and S14; the choices below are ours, documented with each spec:
   noise act on shares of order ``1/(L+1)``;
 * ``dt = 0.01``, the step of the authors' code (SPEC §2.1), which is part
   of the first- and second-order models (the noise enters the friction as
-  ``ε̄ = ε/√dt``; :mod:`springlab.springs`, "What the time step means");
+  ``ε̄ = ε/√dt``; :mod:`springlab.chains.simulator`, "What the time step means");
 * the noise axis spans the transition: with ``k = 1`` and ``dt = 0.01`` the
   per-step noise is ``ε̄ = 10 ε``, and the curves reach the large-noise limit
   (Eq. 8) for ``ε ≳ 0.015`` at ``t = 100``; the friction axis spans

@@ -13,7 +13,7 @@ of the counter-based generator ``random_bits(key, k)`` (SplitMix64, the
 generator of the chain simulator, :func:`springlab.core.counter_rng.random_bits`)
 are at least :math:`\lfloor p\,2^{32}\rceil`, so :math:`p` is exact to
 :math:`2^{-32}`. Because an element's bit is a pure function of
-``(key, k)``, the fused layer kernel of :mod:`springlab.bn_act` computes
+``(key, k)``, the fused layer kernel of :mod:`springlab.networks.engine.bn_act` computes
 the same mask inside its loops without storing it.
 
 Reproducibility is unchanged: the masks follow the torch generator, which

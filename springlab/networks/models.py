@@ -3,7 +3,7 @@
 Every network here names the modules whose outputs are its features, in
 :attr:`feature_layers` (``l = 0`` the normalised input, ``l = 1 .. depth``
 the hidden layers after their activation; the output layer is excluded), so
-:func:`springlab.separation.load_curve` needs no other information. Models
+:func:`springlab.networks.separation.load_curve` needs no other information. Models
 built elsewhere work too: pass the layer names or types to the recorder.
 
 Dropout is a property of the model (``dropout=``; change it during training

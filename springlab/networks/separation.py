@@ -33,7 +33,7 @@ relative to the first batch's mean to avoid cancellation.
 
 :class:`FeatureRecorder` captures the features of any ``nn.Module`` (forward
 hooks, or torchvision's ``create_feature_extractor``), and :func:`load_curve`
-turns a model and data into a :class:`~springlab.loadcurve.LoadCurve`.
+turns a model and data into a :class:`~springlab.core.loadcurve.LoadCurve`.
 """
 from __future__ import annotations
 

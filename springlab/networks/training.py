@@ -26,6 +26,10 @@ to rounding. The initial weights are fixed by the model's own ``seed``.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
 import numpy as np
 import torch
 from torch import nn
@@ -87,6 +91,36 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
     -------
     TrainRun
     """
+    _check_arguments(lr, batch_size, epochs, optimizer, data_noise, record_every, kind, threads)
+    with _torch_threads(threads):
+        t_start = time.perf_counter()
+        dev = model_device(model, device)
+        model.to(dev)
+        classification = getattr(data, "task", "classification") == "classification"
+        x = data.x_train.to(dev, torch.float32)
+        y = data.y_train.to(dev)
+        K = int(getattr(data, "n_classes", 0) or (int(y.max()) + 1)) if classification else 0
+        if hasattr(model, "calibrate") and not bool(getattr(model, "calibrated", True)):
+            model.calibrate(x)
+        opt = _make_optimizer(model, optimizer, lr, weight_decay, momentum)
+        loss_fn = nn.functional.cross_entropy if classification else nn.functional.mse_loss
+        x_std = float(x.std()) if data_noise > 0 else 0.0
+        records = _Records(model, x, y, data.x_test.to(dev, torch.float32), data.y_test.to(dev), kind, K,
+                           classification)
+
+        def one_epoch() -> torch.Tensor:
+            return _train_one_epoch(model, opt, loss_fn, x, y, batch_size, dev, data_noise, x_std, K, classification)
+
+        losses, epoch, stopped = _run_epochs(model, one_epoch, records, dev, seed=seed, epochs=epochs,
+                                             record_every=record_every, stop_loss=stop_loss, progress=progress)
+        settings = dict(lr=lr, batch_size=batch_size, epochs=epochs, optimizer=optimizer, data_noise=data_noise,
+                        seed=seed, record_every=record_every, stop_loss=stop_loss, kind=kind, device=str(dev),
+                        weight_decay=weight_decay, momentum=momentum)
+        return _assemble_run(model, data, records, losses, epoch, stopped, settings, t_start)
+
+
+def _check_arguments(lr, batch_size, epochs, optimizer, data_noise, record_every, kind, threads) -> None:
+    """Raise a ValueError for the first argument of :func:`train` out of its range."""
     check("lr", lr, isinstance(lr, (int, float)) and lr > 0, "a float > 0")
     check("batch_size", batch_size, isinstance(batch_size, int) and not isinstance(batch_size, bool)
            and batch_size >= 1, "an int >= 1")
@@ -97,75 +131,77 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
            "None or an int >= 1")
     check("kind", kind, kind in ("D", "Dhat"), "'D' or 'Dhat'")
     check("threads", threads, threads is None or (isinstance(threads, int) and threads >= 1), "None or an int >= 1")
-    if threads is not None:
-        previous = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            return train(model, data, lr=lr, batch_size=batch_size, epochs=epochs, optimizer=optimizer,
-                         data_noise=data_noise, seed=seed, record_every=record_every, progress=progress,
-                         device=device, stop_loss=stop_loss, kind=kind, weight_decay=weight_decay,
-                         momentum=momentum)
-        finally:
-            torch.set_num_threads(previous)
-    t_start = time.perf_counter()
-    dev = model_device(model, device)
-    model.to(dev)
-    classification = getattr(data, "task", "classification") == "classification"
-    x = data.x_train.to(dev, torch.float32)
-    y = data.y_train.to(dev)
-    x_test = data.x_test.to(dev, torch.float32)
-    y_test = data.y_test.to(dev)
-    n = x.shape[0]
-    K = int(getattr(data, "n_classes", 0) or (int(y.max()) + 1)) if classification else 0
-    if hasattr(model, "calibrate") and not bool(getattr(model, "calibrated", True)):
-        model.calibrate(x)
+
+
+@contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` CPU threads and restore the previous count (None: leave torch alone)."""
+    if threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _make_optimizer(model: nn.Module, optimizer: str, lr: float, weight_decay: float,
+                    momentum: float) -> torch.optim.Optimizer:
+    """Adam (``momentum`` unused) or SGD over the model's parameters."""
     if optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    loss_fn = nn.functional.cross_entropy if classification else nn.functional.mse_loss
-    x_std = float(x.std()) if data_noise > 0 else 0.0
-    records: list[tuple[int, np.ndarray, np.ndarray, float, float]] = []
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
 
-    def take_record(epoch: int):
-        records.append((epoch, *record(model, x, y, x_test, y_test, kind, K, classification)))
 
+@dataclass
+class _Records:
+    """The records of a run, each (epoch, train load curve, test load curve, test accuracy, test loss)."""
+
+    model: nn.Module
+    x: torch.Tensor
+    y: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    kind: str
+    n_classes: int
+    classification: bool
+    taken: list[tuple[int, np.ndarray, np.ndarray, float, float]] = field(default_factory=list)
+
+    def take(self, epoch: int) -> None:
+        """Measure the model now (eval mode) and keep it as the record of ``epoch``."""
+        self.taken.append((epoch, *record(self.model, self.x, self.y, self.x_test, self.y_test, self.kind,
+                                          self.n_classes, self.classification)))
+
+    def has(self, epoch: int) -> bool:
+        """Whether the last record is of ``epoch``."""
+        return bool(self.taken) and self.taken[-1][0] == epoch
+
+
+def _run_epochs(model: nn.Module, one_epoch: Callable[[], torch.Tensor], records: _Records, dev: torch.device, *,
+                seed: int, epochs: int, record_every: int | None, stop_loss: float,
+                progress: bool) -> tuple[list[torch.Tensor], int, bool]:
+    """The epochs of a run with its records, in a forked RNG seeded with ``seed``.
+
+    Returns the epoch losses (0-d tensors), the last epoch run and whether
+    the loss fell below ``stop_loss``. The final model is always recorded.
+    """
     from tqdm.auto import tqdm
 
     losses: list[torch.Tensor] = []
     stopped = False
+    # Forking leaves the caller's random stream untouched: all draws of the run come from ``seed``.
     cuda_ids = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_ids):
         torch.manual_seed(seed)
         if record_every is not None:
-            take_record(0)
+            records.take(0)
         model.train()
-        full = batch_size >= n
         bar = tqdm(range(1, epochs + 1), disable=not progress, desc="train", leave=False)
         epoch = 0
         for epoch in bar:
-            order = None if full else torch.randperm(n, device=dev)
-            epoch_loss = torch.zeros((), device=dev)
-            for start in range(0, n, batch_size):
-                if full:
-                    xb, yb = x, y
-                else:
-                    idx = order[start:start + batch_size]
-                    xb, yb = x[idx], y[idx]
-                if data_noise > 0:
-                    xb = xb + (data_noise * x_std) * torch.randn_like(xb)
-                    reset = torch.rand(yb.shape[0], device=dev) < data_noise
-                    if classification:
-                        yb = torch.where(reset, torch.randint(0, K, yb.shape, device=dev), yb)
-                    else:
-                        yb = torch.where(reset[:, None], y[torch.randint(0, n, (yb.shape[0],), device=dev)], yb)
-                out = model(xb)
-                loss = loss_fn(out, yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                epoch_loss += loss.detach() * yb.shape[0]
-            epoch_loss = epoch_loss / n
+            epoch_loss = one_epoch()
             losses.append(epoch_loss)
             value = float(epoch_loss)  # the one sync per epoch: early stopping needs it
             if progress and epoch % 10 == 0:
@@ -176,24 +212,72 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
                 stopped = True
                 break
             if record_every is not None and epoch % record_every == 0:
-                take_record(epoch)
+                records.take(epoch)
                 model.train()
         bar.close()
-        if not records or records[-1][0] != epoch:
-            take_record(epoch)
-    train_acc, _ = evaluate(model, x, y, classification)
-    test_acc, test_loss = records[-1][3:]  # the last record is of the final model
+        if not records.has(epoch):
+            records.take(epoch)
+    return losses, epoch, stopped
+
+
+def _train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, loss_fn: Callable, x: torch.Tensor,
+                     y: torch.Tensor, batch_size: int, dev: torch.device, data_noise: float, x_std: float, K: int,
+                     classification: bool) -> torch.Tensor:
+    """One pass over the training data in optimizer steps; returns the mean loss (0-d tensor, not synced)."""
+    n = x.shape[0]
+    epoch_loss = torch.zeros((), device=dev)
+    for xb, yb in _epoch_batches(x, y, batch_size, dev):
+        if data_noise > 0:
+            xb, yb = _add_data_noise(xb, yb, y, data_noise, x_std, K, classification, dev)
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        epoch_loss += loss.detach() * yb.shape[0]
+    return epoch_loss / n
+
+
+def _epoch_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int,
+                   dev: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The batches of one epoch: reshuffled (one ``randperm`` draw) unless one batch holds everything."""
+    n = x.shape[0]
+    full = batch_size >= n
+    order = None if full else torch.randperm(n, device=dev)
+    for start in range(0, n, batch_size):
+        if full:
+            yield x, y
+        else:
+            idx = order[start:start + batch_size]
+            yield x[idx], y[idx]
+
+
+def _add_data_noise(xb: torch.Tensor, yb: torch.Tensor, y: torch.Tensor, p: float, x_std: float, K: int,
+                    classification: bool, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The data-noise knob on one batch: input noise ``p · std(X)``, and a fraction ``p`` of targets reset."""
+    xb = xb + (p * x_std) * torch.randn_like(xb)
+    reset = torch.rand(yb.shape[0], device=dev) < p
+    if classification:
+        yb = torch.where(reset, torch.randint(0, K, yb.shape, device=dev), yb)
+    else:  # regression: the target of a random training sample
+        yb = torch.where(reset[:, None], y[torch.randint(0, y.shape[0], (yb.shape[0],), device=dev)], yb)
+    return xb, yb
+
+
+def _assemble_run(model: nn.Module, data, records: _Records, losses: list[torch.Tensor], epoch: int, stopped: bool,
+                  settings: dict, t_start: float) -> TrainRun:
+    """The :class:`TrainRun` of a finished run: its records, final accuracies and settings."""
+    train_acc, _ = evaluate(model, records.x, records.y, records.classification)
+    taken = records.taken
+    test_acc, test_loss = taken[-1][3:]  # the last record is of the final model
     model.train()
-    settings = dict(lr=lr, batch_size=batch_size, epochs=epochs, optimizer=optimizer, data_noise=data_noise,
-                    seed=seed, record_every=record_every, stop_loss=stop_loss, kind=kind, device=str(dev),
-                    weight_decay=weight_decay, momentum=momentum, model=repr(model).splitlines()[0],
-                    dropout=getattr(model, "dropout", None), alpha=getattr(model, "alpha", None),
-                    data=getattr(data, "name", None), torch=torch.__version__)
+    settings = dict(settings, model=repr(model).splitlines()[0], dropout=getattr(model, "dropout", None),
+                    alpha=getattr(model, "alpha", None), data=getattr(data, "name", None), torch=torch.__version__)
     return TrainRun(
-        load=np.stack([r[1] for r in records]),
-        load_test=np.stack([r[2] for r in records]),
-        epochs_recorded=np.array([r[0] for r in records], dtype=np.int64),
-        test_accuracy_recorded=np.array([r[3] for r in records]),
+        load=np.stack([r[1] for r in taken]),
+        load_test=np.stack([r[2] for r in taken]),
+        epochs_recorded=np.array([r[0] for r in taken], dtype=np.int64),
+        test_accuracy_recorded=np.array([r[3] for r in taken]),
         loss=torch.stack(losses).double().cpu().numpy() if losses else np.zeros(0),
         test_accuracy=test_acc,
         train_accuracy=train_acc,

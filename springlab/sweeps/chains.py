@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +101,32 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
     """
     rname, rvals = _axis(rows, "rows")
     cname, cvals = _axis(cols, "cols")
+    seed_list = _check_axes_and_seeds(rname, cname, seeds, chain_parameters)
+    cells, groups = _grid(rname, rvals, cname, cvals, len(seed_list), chain_parameters)
+    fingerprint = json.dumps([rname, rvals.tolist(), cname, cvals.tolist(), seed_list,
+                              sorted((str(k), repr(v)) for k, v in chain_parameters.items())])
+    finished = _Finished.empty((rvals.size, cvals.size, len(seed_list)), next(iter(cells.values()))["L"])
+    if checkpoint is not None:
+        checkpoint = Path(checkpoint)
+        if checkpoint.exists():
+            finished = _resume(checkpoint, fingerprint)
+        groups = {g: [r for r in runs if not finished.done[r[0], r[1], r[2]]] for g, runs in groups.items()}
+    if progress is None:
+        progress = sum(g[6] * g[2] * len(runs) for g, runs in groups.items()) > 1e9
+    wall = _run_groups(groups, seed_list, finished, progress=progress, checkpoint=checkpoint,
+                       fingerprint=fingerprint)
+    fixed = {key: val for key, val in next(iter(cells.values())).items() if key not in (rname, cname, "seed")}
+    metadata = {"model": "spring-block chain", "function": "springlab.chain_phase_diagram",
+                "fixed": fixed, "seeds": seed_list, "wall_time_s": round(wall, 3),
+                "springlab": __version__}
+    return PhaseDiagram(rows=(rname, rvals), cols=(cname, cvals), load=finished.load_seeds.mean(axis=2),
+                        energy=finished.energy_seeds.mean(axis=2), load_seeds=finished.load_seeds,
+                        metadata=metadata)
+
+
+# -- the steps: validate, lay out the grid, resume, run ----------------------------------------------
+def _check_axes_and_seeds(rname: str, cname: str, seeds, chain_parameters: dict) -> list[int]:
+    """Two different axes not also passed as fixed parameters; the seeds as a list of ints in [0, 2**63)."""
     if rname == cname:
         raise ValueError(f"rows and cols must vary different parameters; both are {rname!r}")
     for name in (rname, cname):
@@ -119,9 +146,16 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
     for s in seed_list:
         if not 0 <= s < 2**63:
             raise ValueError(f"seeds must be integers in [0, 2**63); got {s!r}")
-    R, C, S = rvals.size, cvals.size, len(seed_list)
+    return seed_list
 
-    # validate every cell first, then group runs sharing the kernel's scalar arguments
+
+def _grid(rname, rvals, cname, cvals, n_seeds: int, chain_parameters: dict):
+    """Validate every cell first, then group its runs by the kernel's scalar arguments.
+
+    Returns the validated parameters of each cell ``(i, j)`` and the groups:
+    ``(order, noise, L, dt, t_max, stop_window, n_steps)`` → runs
+    ``(i, j, seed index, parameter row)``.
+    """
     groups: dict[tuple, list[tuple[int, int, int, list[float]]]] = defaultdict(list)
     cells = {}
     for i, rv in enumerate(rvals):
@@ -135,58 +169,72 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
             n_steps = max(1, int(round(p["t_max"] / p["dt"])))
             gkey = (p["order"], p["noise"], p["L"], p["dt"], p["t_max"], p["stop_window"], n_steps)
             row = param_row(p)
-            for si, s in enumerate(seed_list):
+            for si in range(n_seeds):
                 groups[gkey].append((i, j, si, row))
+    return cells, groups
 
-    L = next(iter(cells.values()))["L"]
-    load_seeds = np.full((R, C, S, L + 1), np.nan)
-    energy_seeds = np.full((R, C, S), np.nan)
-    done = np.zeros((R, C, S), dtype=bool)
-    fingerprint = json.dumps([rname, rvals.tolist(), cname, cvals.tolist(), seed_list,
-                              sorted((str(k), repr(v)) for k, v in chain_parameters.items())])
-    if checkpoint is not None:
-        checkpoint = Path(checkpoint)
-        if checkpoint.exists():
-            with np.load(checkpoint, allow_pickle=False) as z:
-                if str(z["fingerprint"]) != fingerprint:
-                    raise ValueError(f"checkpoint {checkpoint} belongs to another diagram; remove it or "
-                                     "pass another path")
-                load_seeds, energy_seeds, done = z["load_seeds"], z["energy_seeds"], z["done"]
-        groups = {g: [r for r in runs if not done[r[0], r[1], r[2]]] for g, runs in groups.items()}
-    total_work = sum(g[6] * g[2] * len(runs) for g, runs in groups.items())
-    if progress is None:
-        progress = total_work > 1e9
+
+@dataclass
+class _Finished:
+    """The runs done so far: final loads (R, C, S, L+1), energies and done flags (R, C, S)."""
+    load_seeds: np.ndarray
+    energy_seeds: np.ndarray
+    done: np.ndarray
+
+    @classmethod
+    def empty(cls, shape: tuple[int, int, int], L: int) -> "_Finished":
+        return cls(np.full(shape + (L + 1,), np.nan), np.full(shape, np.nan), np.zeros(shape, dtype=bool))
+
+
+def _resume(checkpoint: Path, fingerprint: str) -> _Finished:
+    """The finished runs a checkpoint holds, if it is this diagram's (ValueError otherwise)."""
+    with np.load(checkpoint, allow_pickle=False) as z:
+        if str(z["fingerprint"]) != fingerprint:
+            raise ValueError(f"checkpoint {checkpoint} belongs to another diagram; remove it or "
+                             "pass another path")
+        return _Finished(z["load_seeds"], z["energy_seeds"], z["done"])
+
+
+def _run_groups(groups: dict, seed_list: list[int], finished: _Finished, *, progress: bool, checkpoint,
+                fingerprint: str) -> float:
+    """Run every group in kernel calls (chunks of ``_CHUNK`` runs with a bar or a checkpoint); its wall time."""
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=R * C * S, initial=int(done.sum()), desc="chain phase diagram", unit="run")
+        bar = tqdm(total=finished.done.size, initial=int(finished.done.sum()), desc="chain phase diagram",
+                   unit="run")
     t0 = time.perf_counter()
-    for (order, noise, L_, dt, t_max, stop_window, _), runs in groups.items():
-        chunk = _CHUNK if (progress or checkpoint is not None) else max(1, len(runs))
-        for start in range(0, len(runs), chunk):
-            part = runs[start:start + chunk]
-            params = np.array([r[3] for r in part])
-            out, _ = run_batch(order, noise, L_, dt, t_max, params, [seed_list[r[2]] for r in part],
-                               stop_window=stop_window)
-            final = out[:, -1, :]
-            k, y = params[:, PARAMS.index("k")], params[:, PARAMS.index("y")]
-            load = np.concatenate([y[:, None], y[:, None] - final], axis=1)  # D_0 = y, D_l = y - x_l
-            E = load_energy(load, k, anchored=True)
-            for n, (i, j, si, _) in enumerate(part):
-                load_seeds[i, j, si] = load[n]
-                energy_seeds[i, j, si] = E[n]
-                done[i, j, si] = True
+    chunked = progress or checkpoint is not None
+    for gkey, runs in groups.items():
+        for part in _chunks(runs, _CHUNK if chunked else max(1, len(runs))):
+            _run_part(gkey, part, seed_list, finished)
             if checkpoint is not None:  # finished runs survive an interruption
-                _save_checkpoint(checkpoint, fingerprint, load_seeds, energy_seeds, done)
+                _save_checkpoint(checkpoint, fingerprint, finished.load_seeds, finished.energy_seeds,
+                                 finished.done)
             if bar is not None:
                 bar.update(len(part))
     if bar is not None:
         bar.close()
-    wall = time.perf_counter() - t0
-    fixed = {key: val for key, val in next(iter(cells.values())).items() if key not in (rname, cname, "seed")}
-    metadata = {"model": "spring-block chain", "function": "springlab.chain_phase_diagram",
-                "fixed": fixed, "seeds": seed_list, "wall_time_s": round(wall, 3),
-                "springlab": __version__}
-    return PhaseDiagram(rows=(rname, rvals), cols=(cname, cvals), load=load_seeds.mean(axis=2),
-                        energy=energy_seeds.mean(axis=2), load_seeds=load_seeds, metadata=metadata)
+    return time.perf_counter() - t0
+
+
+def _chunks(runs: list, size: int):
+    for start in range(0, len(runs), size):
+        yield runs[start:start + size]
+
+
+def _run_part(gkey: tuple, part: list, seed_list: list[int], finished: _Finished) -> None:
+    """Simulate some runs of one group in one kernel call; write their final loads and energies in place."""
+    order, noise, L, dt, t_max, stop_window, _ = gkey
+    params = np.array([r[3] for r in part])
+    out, _ = run_batch(order, noise, L, dt, t_max, params, [seed_list[r[2]] for r in part],
+                       stop_window=stop_window)
+    final = out[:, -1, :]
+    k, y = params[:, PARAMS.index("k")], params[:, PARAMS.index("y")]
+    load = np.concatenate([y[:, None], y[:, None] - final], axis=1)  # D_0 = y, D_l = y - x_l
+    E = load_energy(load, k, anchored=True)
+    for n, (i, j, si, _) in enumerate(part):
+        finished.load_seeds[i, j, si] = load[n]
+        finished.energy_seeds[i, j, si] = E[n]
+        finished.done[i, j, si] = True

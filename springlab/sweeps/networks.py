@@ -308,6 +308,35 @@ def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.
         test accuracies and how many runs were trained or read from the store.
     """
     t0 = time.perf_counter()
+    sweep = _validate(alpha, knob, seeds, strategy, workers, max_group, train_parameters)
+    run_store = None if store is False else (store if isinstance(store, RunStore) else RunStore(store))
+    plan = _plan_sweep(sweep, run_store, strategy, max_group)
+    trained = _Collector(plan, run_store, progress, desc=f"α × {sweep.knob}")
+    try:
+        if client is not None:
+            _run_on_dask(plan.tasks, trained.accept, client, threads)
+        elif workers > 1:
+            _run_in_workers(plan.tasks, trained.accept, workers, threads or 1)
+        else:
+            _run_in_process(plan.tasks, trained.accept, threads)
+    finally:
+        trained.bar.close()
+    return _assemble(sweep, plan, trained.by_strategy, strategy=strategy, command=command, note=note, t0=t0)
+
+
+# -- step 1: validate --------------------------------------------------------------------------------
+@dataclass
+class _Sweep:
+    """A validated sweep: the rows (α), the knob's columns, the seeds and the fixed settings."""
+    alphas: list[float]
+    knob: str
+    knob_values: list[Any]
+    seeds: list[int]
+    fixed: dict[str, Any]
+
+
+def _validate(alpha, knob, seeds, strategy, workers, max_group, train_parameters) -> _Sweep:
+    """Check every argument of :func:`dnn_phase_diagram` before anything runs (ValueError otherwise)."""
     if strategy not in STRATEGIES:
         _err("strategy", strategy, f"one of {STRATEGIES}")
     try:
@@ -322,18 +351,28 @@ def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.
     alphas = [float(a) for a in np.atleast_1d(alpha)]
     if not alphas or any(not 0.0 <= a <= 1.0 for a in alphas):
         _err("alpha", alpha, "a non-empty sequence of values in [0, 1]")
-    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        if seeds < 1:
-            _err("seeds", seeds, "an int >= 1 or a non-empty sequence of ints >= 0")
-        seed_list = list(range(int(seeds)))
-    else:
-        seed_list = [int(s) for s in seeds]
-        if not seed_list or any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
-            _err("seeds", seeds, "an int >= 1 or a non-empty sequence of distinct ints >= 0")
+    seed_list = _seed_list(seeds)
     if not (isinstance(workers, int) and workers >= 1):
         _err("workers", workers, "an int >= 1")
     if not (isinstance(max_group, int) and max_group >= 1):
         _err("max_group", max_group, "an int >= 1")
+    return _Sweep(alphas, knob_name, knob_values, seed_list, _fixed_settings(train_parameters, knob_name))
+
+
+def _seed_list(seeds) -> list[int]:
+    """``n`` → seeds ``0 .. n-1``; a sequence → its distinct non-negative ints."""
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        if seeds < 1:
+            _err("seeds", seeds, "an int >= 1 or a non-empty sequence of ints >= 0")
+        return list(range(int(seeds)))
+    seed_list = [int(s) for s in seeds]
+    if not seed_list or any(s < 0 for s in seed_list) or len(set(seed_list)) != len(seed_list):
+        _err("seeds", seeds, "an int >= 1 or a non-empty sequence of distinct ints >= 0")
+    return seed_list
+
+
+def _fixed_settings(train_parameters: dict[str, Any], knob_name: str) -> dict[str, Any]:
+    """The defaults of Fig. 1 updated with ``train_parameters``, checked, without the knob."""
     unknown = set(train_parameters) - set(_FIXED_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown parameters {sorted(unknown)}; allowed: {sorted(_FIXED_DEFAULTS)}")
@@ -347,72 +386,118 @@ def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.
         if name != knob_name:
             fixed[name] = _check_knob_value(name, fixed[name])
     fixed.pop(knob_name)
+    return fixed
 
-    configs = {(i, j, s): run_config(fixed, a, knob_name, v, seed)
-               for i, a in enumerate(alphas) for j, v in enumerate(knob_values) for s, seed in enumerate(seed_list)}
-    run_store = None if store is False else (store if isinstance(store, RunStore) else RunStore(store))
+
+# -- step 2: plan the runs -----------------------------------------------------------------------------
+@dataclass
+class _SweepPlan:
+    """Every run of a sweep by grid index ``(i, j, s)``, those found in the store, and tasks for the rest."""
+    configs: dict[tuple, dict[str, Any]]
+    results: dict[tuple, dict[str, Any]]  # filled from the store now, by the tasks as they finish
+    n_reused: int
+    by_key: dict[str, list[tuple]]  # a run's canonical configuration → its grid indices
+    tasks: list[_Task]
+
+
+def _plan_sweep(sweep: _Sweep, run_store: RunStore | None, strategy: str, max_group: int) -> _SweepPlan:
+    """Look every run up in the store, then group the missing ones into tasks (:func:`_plan`)."""
+    configs = {(i, j, s): run_config(sweep.fixed, a, sweep.knob, v, seed)
+               for i, a in enumerate(sweep.alphas) for j, v in enumerate(sweep.knob_values)
+               for s, seed in enumerate(sweep.seeds)}
     results: dict[tuple, dict[str, Any]] = {}
     if run_store is not None:
         for idx, cfg in configs.items():
             got = run_store.get(cfg)
             if got is not None:
                 results[idx] = got
-    n_reused = len(results)
     todo_idx = [idx for idx in configs if idx not in results]
-    by_key = {}
+    by_key: dict[str, list[tuple]] = {}
     for idx in todo_idx:
         by_key.setdefault(_canonical_key(configs[idx]), []).append(idx)
     tasks = _plan([configs[idx] for idx in todo_idx], strategy, max_group)
+    return _SweepPlan(configs, results, len(results), by_key, tasks)
 
-    from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(configs), initial=n_reused, disable=not progress, desc=f"α × {knob_name}", unit="run")
-    strategies_used: dict[str, int] = {}
+# -- step 3: run the tasks (in this process, in worker processes, or on Dask) --------------------------
+class _Collector:
+    """Takes each finished task: stores its runs, files them under their grid indices, moves the bar."""
 
-    def accept(task: _Task, outs: list[dict[str, Any]]):
+    def __init__(self, plan: _SweepPlan, run_store: RunStore | None, progress: bool, desc: str):
+        from tqdm.auto import tqdm
+
+        self.plan, self.run_store = plan, run_store
+        self.by_strategy: dict[str, int] = {}
+        self.bar = tqdm(total=len(plan.configs), initial=plan.n_reused, disable=not progress, desc=desc, unit="run")
+
+    def accept(self, task: _Task, outs: list[dict[str, Any]]) -> None:
         import torch
 
         for cfg, res in zip(task.configs, outs):
             info = {"strategy": task.strategy, "group": len(task.configs), "torch": torch.__version__,
                     "threads": torch.get_num_threads(), "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
-            if run_store is not None:
-                run_store.put(cfg, res, info)
-            for idx in by_key[_canonical_key(cfg)]:
-                results[idx] = res
-        strategies_used[task.strategy] = strategies_used.get(task.strategy, 0) + len(task.configs)
-        bar.update(len(task.configs))
+            if self.run_store is not None:
+                self.run_store.put(cfg, res, info)
+            for idx in self.plan.by_key[_canonical_key(cfg)]:
+                self.plan.results[idx] = res
+        self.by_strategy[task.strategy] = self.by_strategy.get(task.strategy, 0) + len(task.configs)
+        self.bar.update(len(task.configs))
 
-    try:
-        if client is None and workers == 1:
-            for task in tasks:
-                accept(task, _run_task(task.configs, task.strategy, threads))
-        elif client is None:
-            import concurrent.futures as cf
-            import multiprocessing
 
-            with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(_run_task, t.configs, t.strategy, threads or 1): t for t in tasks}
-                try:
-                    for fut in cf.as_completed(futures):
-                        accept(futures[fut], fut.result())
-                except BaseException:
-                    for fut in futures:
-                        fut.cancel()
-                    raise
-        else:
-            from distributed import as_completed
+def _run_in_process(tasks: list[_Task], accept, threads: int | None) -> None:
+    """One task after another in this process."""
+    for task in tasks:
+        accept(task, _run_task(task.configs, task.strategy, threads))
 
-            futures = {client.submit(_run_task, t.configs, t.strategy, threads, pure=False): t for t in tasks}
-            for fut in as_completed(list(futures)):
+
+def _run_in_workers(tasks: list[_Task], accept, workers: int, threads: int) -> None:
+    """The tasks on ``workers`` local processes; results accepted as they finish, the rest cancelled on error."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_run_task, t.configs, t.strategy, threads): t for t in tasks}
+        try:
+            for fut in cf.as_completed(futures):
                 accept(futures[fut], fut.result())
-    finally:
-        bar.close()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
 
-    import torch
 
-    from .. import __version__
+def _run_on_dask(tasks: list[_Task], accept, client, threads: int | None) -> None:
+    """The tasks on a Dask cluster; the driver accepts (and stores) each result as it arrives."""
+    from distributed import as_completed
 
-    R, C, S = len(alphas), len(knob_values), len(seed_list)
+    futures = {client.submit(_run_task, t.configs, t.strategy, threads, pure=False): t for t in tasks}
+    for fut in as_completed(list(futures)):
+        accept(futures[fut], fut.result())
+
+
+# -- step 4: assemble the phase diagram ----------------------------------------------------------------
+def _assemble(sweep: _Sweep, plan: _SweepPlan, by_strategy: dict[str, int], *, strategy: str,
+              command: str | None, note: str | None, t0: float) -> PhaseDiagram:
+    """Seed means of the runs that did not diverge, as a :class:`PhaseDiagram` with the sweep's metadata."""
+    load_seeds, acc_seeds, epochs_run = _seed_arrays(sweep, plan.results)
+    ok = np.all(np.isfinite(load_seeds), axis=-1)
+    if not ok.any(axis=-1).all():
+        bad = [(sweep.alphas[i], sweep.knob_values[j]) for i, j in zip(*np.nonzero(~ok.any(axis=-1)))]
+        raise ValueError(f"every seed diverged in cells (alpha, {sweep.knob}) = {bad}; change the grid")
+    with np.errstate(invalid="ignore"):
+        load = np.nanmean(np.where(ok[..., None], load_seeds, np.nan), axis=2)
+        test_accuracy = np.nanmean(np.where(ok, acc_seeds, np.nan), axis=2)
+    metadata = _metadata(sweep, plan, by_strategy, strategy=strategy, command=command, t0=t0,
+                         diverged=int((~ok).sum()), acc_seeds=acc_seeds, epochs_run=epochs_run)
+    if note:
+        metadata["note"] = note
+    return PhaseDiagram(rows=("alpha", np.array(sweep.alphas)), cols=(sweep.knob, np.array(sweep.knob_values)),
+                        load=load, test_accuracy=test_accuracy, load_seeds=load_seeds, metadata=metadata)
+
+
+def _seed_arrays(sweep: _Sweep, results: dict[tuple, dict[str, Any]]):
+    """Per-seed load curves (R, C, S, L+1, resampled to the longest), test accuracies and epochs run (R, C, S)."""
+    R, C, S = len(sweep.alphas), len(sweep.knob_values), len(sweep.seeds)
     curves = {idx: np.asarray(res["load"], dtype=np.float64) for idx, res in results.items()}
     Lmax = max(c.size for c in curves.values())
     load_seeds = np.full((R, C, S, Lmax), np.nan)
@@ -422,29 +507,29 @@ def dnn_phase_diagram(alpha: Sequence[float] = FIG1_ALPHAS, knob=("dropout", (0.
         load_seeds[i, j, s] = _resample(curves[(i, j, s)], Lmax)
         acc_seeds[i, j, s] = res["test_accuracy"]
         epochs_run[i, j, s] = res["epochs_run"]
-    ok = np.all(np.isfinite(load_seeds), axis=-1)
-    if not ok.any(axis=-1).all():
-        bad = [(alphas[i], knob_values[j]) for i, j in zip(*np.nonzero(~ok.any(axis=-1)))]
-        raise ValueError(f"every seed diverged in cells (alpha, {knob_name}) = {bad}; change the grid")
-    with np.errstate(invalid="ignore"):
-        load = np.nanmean(np.where(ok[..., None], load_seeds, np.nan), axis=2)
-        test_accuracy = np.nanmean(np.where(ok, acc_seeds, np.nan), axis=2)
-    metadata = {
-        "model": "MLP", "knob": knob_name, "fixed": fixed, "alpha": alphas, "knob_values": knob_values,
-        "seeds": seed_list, "springlab": __version__, "torch": torch.__version__, "python": sys.version.split()[0],
+    return load_seeds, acc_seeds, epochs_run
+
+
+def _metadata(sweep: _Sweep, plan: _SweepPlan, by_strategy: dict[str, int], *, strategy: str,
+              command: str | None, t0: float, diverged: int, acc_seeds, epochs_run) -> dict[str, Any]:
+    """What a diagram records: configuration, seeds, versions, command, run counts, per-seed accuracies."""
+    import torch
+
+    from .. import __version__
+
+    n = len(plan.configs)
+    return {
+        "model": "MLP", "knob": sweep.knob, "fixed": sweep.fixed, "alpha": sweep.alphas,
+        "knob_values": sweep.knob_values, "seeds": sweep.seeds, "springlab": __version__,
+        "torch": torch.__version__, "python": sys.version.split()[0],
         "command": command if command is not None else " ".join([sys.executable.split("/")[-1]] + sys.argv),
-        "strategy": strategy, "runs": {"total": len(configs), "trained": len(configs) - n_reused,
-                                       "from_store": n_reused, "by_strategy": strategies_used,
-                                       "diverged": int((~ok).sum())},
+        "strategy": strategy, "runs": {"total": n, "trained": n - plan.n_reused, "from_store": plan.n_reused,
+                                       "by_strategy": by_strategy, "diverged": diverged},
         "test_accuracy_seeds": np.round(acc_seeds, 6).tolist(),
         "epochs_run_mean": float(epochs_run.mean()),
         "seconds": round(time.perf_counter() - t0, 2),
-        "resampled_depth": bool(knob_name == "depth" and len(set(knob_values)) > 1),
+        "resampled_depth": bool(sweep.knob == "depth" and len(set(sweep.knob_values)) > 1),
     }
-    if note:
-        metadata["note"] = note
-    return PhaseDiagram(rows=("alpha", np.array(alphas)), cols=(knob_name, np.array(knob_values)), load=load,
-                        test_accuracy=test_accuracy, load_seeds=load_seeds, metadata=metadata)
 
 
 def _canonical_key(cfg: dict[str, Any]) -> str:

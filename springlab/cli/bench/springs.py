@@ -6,7 +6,7 @@ In one run it measures
    simulation result (compiled kernels loaded from numba's disk cache);
 2. a Fig. 3-size sweep: 16 μ→ × 16 ε × 10 seeds (L = 7, t = 100, dt = 0.01,
    2,560 runs of 10,000 steps) through :func:`springlab.chain_phase_diagram`;
-3. a few runs of the pure-Python reference (:mod:`springlab.springs_reference`)
+3. a few runs of the pure-Python reference (:mod:`springlab.chains.reference`)
    at a noisy cell of the same sweep, interleaved with single compiled runs of
    the same cell, and prints the per-run speed ratios.
 """

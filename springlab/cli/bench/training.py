@@ -9,7 +9,7 @@ of exactly the shapes of the run. Timed interleaved in one process
 (``--repeats`` rounds, medians), so that the machine's speed cancels out of
 the printed ratios: :func:`springlab.train` (the readable reference, one
 PyTorch module and autograd) and the same run on the sweeps' fast path
-(:func:`springlab.batched.train_batched` with one model: fused BatchNorm
+(:func:`springlab.networks.engine.batched.train_batched` with one model: fused BatchNorm
 kernel, backward pass written out, compiled Adam, buffers allocated once).
 Target: at most 1.5.
 """

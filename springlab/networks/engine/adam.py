@@ -1,4 +1,4 @@
-r"""Adam for many models at once, on one flat parameter buffer (the optimizer of :mod:`springlab.batched`).
+r"""Adam for many models at once, on one flat parameter buffer (the optimizer of :mod:`springlab.networks.engine.batched`).
 
 Adam (Kingma & Ba, 2015) keeps, for every parameter :math:`\theta`, running
 means of its gradient :math:`g` and of :math:`g^2`; at step :math:`t`

@@ -44,7 +44,8 @@ second moments, like any two float32 runs with differently ordered sums.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -253,6 +254,29 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
     """
     t0 = time.perf_counter()
     models = list(models)
+    lrs, noises, seeds = _check_group(models, data, lr=lr, batch_size=batch_size, epochs=epochs,
+                                      optimizer=optimizer, data_noise=data_noise, seed=seed)
+    group = _setup_group(models, data, lrs, noises, seeds, batch_size)
+    final_state, epochs_run, stopped, loss_hist = _train_group(group, epochs, optimizer, stop_loss, progress)
+    seconds = (time.perf_counter() - t0) / len(models)
+    runs = []
+    x_test, y_test = data.x_test.to(group.dev, torch.float32), data.y_test.to(group.dev)
+    for g, m in enumerate(models):
+        model = _clone_like(m)
+        model.load_state_dict(final_state[g])
+        settings = dict(lr=lrs[g], batch_size=batch_size, epochs=epochs, optimizer=optimizer, data_noise=noises[g],
+                        seed=seeds[g], record_every=None, stop_loss=stop_loss, kind=kind, device=str(group.dev),
+                        weight_decay=0.0, momentum=0.0, model=repr(model).splitlines()[0], dropout=model.dropout,
+                        alpha=model.alpha, data=getattr(data, "name", None), torch=torch.__version__,
+                        batched=len(models))
+        runs.append(_measure(model, group.x, group.y, x_test, y_test, group.K, kind, epochs_run[g], stopped[g],
+                             loss_hist[:epochs_run[g], g], settings, seconds))
+    return runs
+
+
+def _check_group(models: list[MLP], data, *, lr, batch_size: int, epochs: int, optimizer: str, data_noise,
+                 seed) -> tuple[list[float], list[float], list[int]]:
+    """Raise a ValueError for arguments :func:`train_batched` cannot take; return the per-model lr, noise, seed."""
     G = len(models)
     if not can_batch(models):
         raise ValueError("models must be a non-empty sequence of MLPs with equal in_dim, width, depth, n_out "
@@ -272,130 +296,214 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
         raise ValueError(f"lr must be > 0; got {lrs}")
     if any(not 0.0 <= v <= 1.0 for v in noises):
         raise ValueError(f"data_noise must be in [0, 1]; got {noises}")
+    return lrs, noises, seeds
 
+
+@dataclass
+class _Stack:
+    """The parameters of G models stacked (G, ...) as views of one flat buffer, with their gradients and moments.
+
+    One flat buffer makes the optimizer one pass (:mod:`springlab.adam`) and
+    freezing a model a slice.
+    """
+
+    names: list[str]
+    sizes: list[int]  # elements of one model's share of each parameter
+    theta: torch.Tensor  # all parameters of all models, flat
+    params: dict[str, torch.Tensor]  # views of theta
+    buffers: dict[str, torch.Tensor]
+    grad_flat: torch.Tensor
+    grad: dict[str, torch.Tensor]  # views of grad_flat
+    m_flat: torch.Tensor  # Adam's moments
+    v_flat: torch.Tensor
+    m_views: list[torch.Tensor]
+    v_views: list[torch.Tensor]
+
+    def state(self, g: int) -> dict:
+        """A copy of model ``g``'s state dict."""
+        state = {k: v[g].detach().clone() for k, v in self.params.items()}
+        state.update({k: v[g].clone() for k, v in self.buffers.items()})
+        return state
+
+
+def _stack(models: list[MLP]) -> _Stack:
+    """Stack the states of the models (left untouched) into one :class:`_Stack`."""
+    params, buffers = torch.func.stack_module_state(models)
+    names = list(params)
+    sizes = [params[k][0].numel() for k in names]
+    theta = torch.cat([params[k].detach().reshape(-1) for k in names])
+    stacked = dict(zip(names, _views(theta, names, params)))
+    for v in stacked.values():
+        v.requires_grad_(True)  # for the autograd path; the hand-written step runs without grad
+    grad_flat = torch.empty_like(theta)
+    m_flat, v_flat = torch.zeros_like(theta), torch.zeros_like(theta)
+    return _Stack(names=names, sizes=sizes, theta=theta, params=stacked,
+                  buffers={k: v.clone() for k, v in buffers.items()}, grad_flat=grad_flat,
+                  grad=dict(zip(names, _views(grad_flat, names, stacked))), m_flat=m_flat, v_flat=v_flat,
+                  m_views=_views(m_flat, names, stacked), v_views=_views(v_flat, names, stacked))
+
+
+@dataclass
+class _Group:
+    """G stacked models with their training data and per-model settings: what each epoch needs."""
+
+    stack: _Stack
+    step: Callable  # step(x, y, keys) -> loss (G,); the gradients land in stack.grad
+    x: torch.Tensor  # training inputs (n, in), float32 as train() feeds them
+    y: torch.Tensor
+    x_all: torch.Tensor | None  # every model's full batch (G, n, in), when one batch holds everything
+    K: int
+    batch_size: int
+    dtype: torch.dtype
+    dev: torch.device
+    depth: int
+    lr_np: np.ndarray
+    lr_t: torch.Tensor
+    noises: list[float]
+    noisy: list[int]  # the models with data noise
+    x_std: float
+    drops: np.ndarray
+    gens: list[torch.Generator]  # one per model, seeded with its seed
+
+    @property
+    def G(self) -> int:
+        """The number of models."""
+        return len(self.gens)
+
+
+def _setup_group(models: list[MLP], data, lrs: list[float], noises: list[float], seeds: list[int],
+                 batch_size: int) -> _Group:
+    """Stack the models, put the data on their device and choose the step (by hand where it can, else autograd)."""
+    G = len(models)
     ref = models[0]
-    depth, width, norm = ref.depth, ref.width, ref.norm
+    depth, norm = ref.depth, ref.norm
     dtype = ref.head.weight.dtype
     dev = ref.head.weight.device
     x = data.x_train.to(dev, torch.float32)  # train() feeds float32 inputs; the model casts if it wants
     y = data.y_train.to(dev)
-    n, K = x.shape[0], int(data.n_classes)
+    n = x.shape[0]
     x_std = float(x.std()) if any(noises) else 0.0
     full = batch_size >= n
     x_all = x.to(dtype).expand(G, n, x.shape[1]).contiguous() if full else None  # every model's full batch, once
-    noisy = [g for g in range(G) if noises[g] > 0]
-
-    params, buffers = torch.func.stack_module_state(models)
-    names = list(params)
-    # All parameters of all models in one flat buffer, each stacked (G, ...) parameter a view of it, so
-    # that the optimizer is one pass (springlab.adam) and freezing a model is a slice.
-    sizes = [params[k][0].numel() for k in names]
-    theta = torch.cat([params[k].detach().reshape(-1) for k in names])
-    params = dict(zip(names, _views(theta, names, params)))
-    for v in params.values():
-        v.requires_grad_(True)  # for the autograd path; the hand-written step runs without grad
-    buffers = {k: v.clone() for k, v in buffers.items()}
-    plist = [params[k] for k in names]
-    grad_flat = torch.empty_like(theta)
-    m_flat, v_flat = torch.zeros_like(theta), torch.zeros_like(theta)  # Adam's moments
-    m_views, v_views = _views(m_flat, names, params), _views(v_flat, names, params)
-    lr_t = torch.tensor(lrs, dtype=dtype, device=dev)
-    lr_np = np.array(lrs)
+    stack = _stack(models)
     alpha_np = np.array([float(m.alpha) for m in models])
     drops = np.array([float(m.dropout) for m in models])
-    gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds]
     momentum, bn_eps = 0.1, 1e-5
     if norm == "batch":
-        bn = ref.input_norm
-        momentum, bn_eps = bn.momentum, bn.eps
+        momentum, bn_eps = ref.input_norm.momentum, ref.input_norm.eps
+    if _can_step_by_hand(stack.theta, norm):  # the parameters' device and dtype
+        step = _hand_step(stack.params, stack.buffers, stack.grad, depth, alpha_np, drops, momentum, bn_eps)
+    else:
+        step = _autograd_step(stack.params, stack.buffers, stack.grad, depth, alpha_np, drops, norm, momentum, bn_eps)
+    return _Group(stack=stack, step=step, x=x, y=y, x_all=x_all, K=int(data.n_classes), batch_size=batch_size,
+                  dtype=dtype, dev=dev, depth=depth, lr_np=np.array(lrs),
+                  lr_t=torch.tensor(lrs, dtype=dtype, device=dev), noises=noises,
+                  noisy=[g for g in range(G) if noises[g] > 0], x_std=x_std, drops=drops,
+                  gens=[torch.Generator(device=dev).manual_seed(s) for s in seeds])
 
+
+def _train_group(group: _Group, epochs: int, optimizer: str, stop_loss: float,
+                 progress: bool) -> tuple[list[dict], list[int], list[bool], np.ndarray]:
+    """The epochs of the group, each model frozen where its loss falls below ``stop_loss`` or is not finite.
+
+    Returns per model its final state, epochs run and whether it stopped
+    early, and the epoch losses (epochs run by the group, G).
+    """
+    from tqdm.auto import tqdm
+
+    G = group.G
     final_state: list[dict | None] = [None] * G
     epochs_run = [epochs] * G
     stopped = [False] * G
     losses: list[torch.Tensor] = []
     done = np.zeros(G, dtype=bool)
-
-    def take_state(g: int) -> dict:
-        state = {k: v[g].detach().clone() for k, v in params.items()}
-        state.update({k: v[g].clone() for k, v in buffers.items()})
-        return state
-
-    grad = dict(zip(names, _views(grad_flat, names, params)))
-    if _can_step_by_hand(theta, norm):  # the parameters' device and dtype
-        step = _hand_step(params, buffers, grad, depth, alpha_np, drops, momentum, bn_eps)
-    else:
-        step = _autograd_step(params, buffers, grad, depth, alpha_np, drops, norm, momentum, bn_eps)
-
-    from tqdm.auto import tqdm
-
     bar = tqdm(range(1, epochs + 1), disable=not progress, desc=f"train ×{G}", leave=False)
     t_step = 0
     for epoch in bar:
-        orders = None if full else torch.stack([torch.randperm(n, generator=g, device=dev) for g in gens])
-        epoch_loss = torch.zeros(G, device=dev)  # float32, as in train()
-        for start in range(0, n, batch_size):
-            B = min(batch_size, n - start)
-            if full:
-                xb, yb = x_all, y.expand(G, n)
-            else:
-                idx = orders[:, start:start + batch_size]
-                xb, yb = x[idx], y[idx]  # one gather for all models: (G, B, in), (G, B)
-            if noisy:
-                xb, yb = xb.clone(), yb.clone()
-            for g in noisy:
-                p_noise = noises[g]
-                gen = gens[g]
-                xb[g] = xb[g] + (p_noise * x_std) * torch.randn(xb[g].shape, generator=gen, device=dev)
-                reset = torch.rand(B, generator=gen, device=dev) < p_noise
-                yb[g] = torch.where(reset, torch.randint(0, K, (B,), generator=gen, device=dev), yb[g])
-            keys = None
-            if drops.any():  # one key per hidden layer, where springlab's Dropout draws them in train()
-                keys = np.zeros((G, depth), np.uint64)
-                for g in np.flatnonzero(drops > 0):
-                    keys[g] = draw_mask_keys(depth, gens[g])
-            xb = xb.to(dtype)
-            loss = step(xb.contiguous(), yb, keys)  # the gradients land in grad (views of grad_flat)
-            t_step += 1
-            with torch.no_grad():
-                if optimizer == "adam" and dev.type == "cpu":
-                    adam_step(theta, grad_flat, m_flat, v_flat, sizes, lr_np, t_step)
-                elif optimizer == "adam":
-                    adam_step_reference(plist, [grad[k] for k in names], m_views, v_views, lr_t, t_step)
-                else:
-                    for k, p in params.items():
-                        p.sub_(lr_t.view(-1, *([1] * (p.dim() - 1))) * grad[k])
-                epoch_loss += loss * B  # float32 accumulator, as in train()
-        epoch_loss = epoch_loss / n
+        epoch_loss, t_step = _group_epoch(group, optimizer, t_step)
         losses.append(epoch_loss)
         values = epoch_loss.double().cpu().numpy()
         for g in np.flatnonzero(~done):
-            if not np.isfinite(values[g]) or values[g] < stop_loss:
+            if not np.isfinite(values[g]) or values[g] < stop_loss:  # frozen here, as train() stops
                 stopped[g] = bool(np.isfinite(values[g]))
                 epochs_run[g] = epoch
-                final_state[g] = take_state(g)
+                final_state[g] = group.stack.state(g)
                 done[g] = True
         if done.all():
             break
     bar.close()
     for g in np.flatnonzero(~done):
-        final_state[g] = take_state(g)
-    loss_hist = torch.stack(losses).double().cpu().numpy()  # (epochs, G)
-    seconds = (time.perf_counter() - t0) / G
+        final_state[g] = group.stack.state(g)
+    return final_state, epochs_run, stopped, torch.stack(losses).double().cpu().numpy()
 
-    runs = []
-    x_test, y_test = data.x_test.to(dev, torch.float32), data.y_test.to(dev)
-    for g, m in enumerate(models):
-        model = _clone_like(m)
-        model.load_state_dict(final_state[g])
-        runs.append(_measure(model, x, y, x_test, y_test, K, kind, epochs_run[g], stopped[g],
-                             loss_hist[:epochs_run[g], g],
-                             dict(lr=lrs[g], batch_size=batch_size, epochs=epochs, optimizer=optimizer,
-                                  data_noise=noises[g], seed=seeds[g], record_every=None, stop_loss=stop_loss,
-                                  kind=kind, device=str(dev), weight_decay=0.0, momentum=0.0,
-                                  model=repr(model).splitlines()[0], dropout=model.dropout, alpha=model.alpha,
-                                  data=getattr(data, "name", None), torch=torch.__version__, batched=G),
-                             seconds))
-    return runs
+
+def _group_epoch(group: _Group, optimizer: str, t_step: int) -> tuple[torch.Tensor, int]:
+    """One epoch of steps of all models; returns their mean losses (G,) and the steps taken so far."""
+    n = group.x.shape[0]
+    epoch_loss = torch.zeros(group.G, device=group.dev)  # float32, as in train()
+    for xb, yb in _group_batches(group):
+        xb, yb = _add_data_noise(group, xb, yb)
+        keys = _dropout_keys(group)
+        xb = xb.to(group.dtype)
+        loss = group.step(xb.contiguous(), yb, keys)  # the gradients land in group.stack.grad
+        t_step += 1
+        _optimizer_step(group, optimizer, t_step)
+        with torch.no_grad():
+            epoch_loss += loss * yb.shape[1]  # float32 accumulator, as in train()
+    return epoch_loss / n, t_step
+
+
+def _group_batches(group: _Group) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The batches (G, B, in), (G, B) of one epoch, each model shuffled by its own generator unless one batch
+    holds everything."""
+    x, y, batch_size = group.x, group.y, group.batch_size
+    n = x.shape[0]
+    full = batch_size >= n
+    orders = None if full else torch.stack([torch.randperm(n, generator=g, device=group.dev) for g in group.gens])
+    for start in range(0, n, batch_size):
+        if full:
+            yield group.x_all, y.expand(group.G, n)
+        else:
+            idx = orders[:, start:start + batch_size]
+            yield x[idx], y[idx]  # one gather for all models
+
+
+def _add_data_noise(group: _Group, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The data-noise knob on one batch, per model from its own generator in the order of train()'s draws."""
+    if not group.noisy:
+        return xb, yb
+    xb, yb = xb.clone(), yb.clone()
+    B = yb.shape[1]
+    for g in group.noisy:
+        p_noise, gen, dev = group.noises[g], group.gens[g], group.dev
+        xb[g] = xb[g] + (p_noise * group.x_std) * torch.randn(xb[g].shape, generator=gen, device=dev)
+        reset = torch.rand(B, generator=gen, device=dev) < p_noise
+        yb[g] = torch.where(reset, torch.randint(0, group.K, (B,), generator=gen, device=dev), yb[g])
+    return xb, yb
+
+
+def _dropout_keys(group: _Group) -> np.ndarray | None:
+    """This step's dropout mask keys (G, depth), drawn where springlab's Dropout draws them in train()."""
+    if not group.drops.any():
+        return None
+    keys = np.zeros((group.G, group.depth), np.uint64)
+    for g in np.flatnonzero(group.drops > 0):
+        keys[g] = draw_mask_keys(group.depth, group.gens[g])
+    return keys
+
+
+@torch.no_grad()
+def _optimizer_step(group: _Group, optimizer: str, t_step: int) -> None:
+    """Step ``t_step`` of every model's optimizer: compiled Adam on the CPU, reference Adam elsewhere, or SGD."""
+    s = group.stack
+    if optimizer == "adam" and group.dev.type == "cpu":
+        adam_step(s.theta, s.grad_flat, s.m_flat, s.v_flat, s.sizes, group.lr_np, t_step)
+    elif optimizer == "adam":
+        adam_step_reference([s.params[k] for k in s.names], [s.grad[k] for k in s.names], s.m_views, s.v_views,
+                            group.lr_t, t_step)
+    else:
+        for k, p in s.params.items():
+            p.sub_(group.lr_t.view(-1, *([1] * (p.dim() - 1))) * s.grad[k])
 
 
 def _views(flat: torch.Tensor, names: list[str], like: dict) -> list[torch.Tensor]:

@@ -13,7 +13,7 @@ by three elementwise steps on the pre-activations :math:`z` (shape
 with the batch mean :math:`\mu_j` and biased variance :math:`\sigma_j^2`
 (training-mode BatchNorm), :math:`\phi_\alpha(u) = \max(u, \alpha u)` and the
 dropout keep-mask :math:`m_{ij} \in \{0, 1/(1-p)\}` of
-:func:`springlab.dropout.dropout_mask`. The backward pass is BatchNorm's
+:func:`springlab.networks.dropout.dropout_mask`. The backward pass is BatchNorm's
 well-known one applied to :math:`g = m\,\phi_\alpha'(u)\,\partial L/\partial y`:
 
 .. math::
@@ -37,7 +37,7 @@ their matrix products (``python -m springlab bench training``).
 gradients, in float32 and float64.
 
 Both work on a leading axis of ``G`` independent models (shape ``(G, B, C)``,
-per-model γ, β, α and dropout), which is how :mod:`springlab.batched` trains
+per-model γ, β, α and dropout), which is how :mod:`springlab.networks.engine.batched` trains
 many networks at once; one model is ``G = 1``.
 """
 from __future__ import annotations
@@ -345,8 +345,8 @@ def bn_act(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, *, alpha=0
         LeakyReLU slope (1: no activation, as for the input BatchNorm).
     p : float or sequence of G floats in [0, 1), default 0
         Dropout rate. A model with ``p > 0`` takes one draw from its
-        generator for its mask key (:func:`springlab.dropout.draw_mask_key`),
-        where :class:`springlab.dropout.Dropout` would, and gets the same mask.
+        generator for its mask key (:func:`springlab.networks.dropout.draw_mask_key`),
+        where :class:`springlab.networks.dropout.Dropout` would, and gets the same mask.
     eps : float, default 1e-5
     generators : sequence of G torch.Generator, optional
         Per-model sources of the mask keys (default: torch's global one).
