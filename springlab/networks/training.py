@@ -26,9 +26,9 @@ to rounding. The initial weights are fixed by the model's own ``seed``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 import torch

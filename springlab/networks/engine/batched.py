@@ -44,8 +44,8 @@ second moments, like any two float32 runs with differently ordered sums.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -454,8 +454,7 @@ def _group_epoch(group: _Group, optimizer: str, t_step: int) -> tuple[torch.Tens
 
 
 def _group_batches(group: _Group) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """The batches (G, B, in), (G, B) of one epoch, each model shuffled by its own generator unless one batch
-    holds everything."""
+    """One epoch's batches (G, B, in), (G, B): each model reshuffled by its own generator unless one batch is all."""
     x, y, batch_size = group.x, group.y, group.batch_size
     n = x.shape[0]
     full = batch_size >= n
