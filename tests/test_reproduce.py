@@ -79,7 +79,7 @@ def test_shipped_results_record_how_they_were_made(shipped):
         if md["scale"] == "reduced":
             assert md["note"].startswith("reduced:")
         assert list(pd.rows[1]) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-        assert pd.metadata["runs"]["diverged"] == 0
+        assert pd.metadata["runs"]["diverged"] == 0  # no non-finite loss; runs that failed to train are below
         panel = fig1.FIG1_PANELS[name]
         assert set(pd.cols[1]) <= set(panel.values) and md["fixed"]["epochs"] == panel.epochs
 
@@ -142,3 +142,34 @@ def test_fig1_drawing_and_curvature_accuracy_plot(shipped):
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="test_accuracy"):
         plot_curvature_accuracy(PhaseDiagram(rows=("a", [0]), cols=("b", [0]), load=np.zeros((1, 1, 3))))
+
+
+def test_failed_runs_are_flagged_per_seed_and_left_out_of_the_trained_means(shipped):
+    """Fig. 1b, ReLU at lr 0.5: two seeds end at chance (9.4 %, 10.2 %) and drag the cell's mean down."""
+    pd = shipped["fig1b"]
+    failed = fig1.failed_runs(pd)
+    acc = np.asarray(pd.metadata["test_accuracy_seeds"])
+    assert failed.shape == acc.shape == (6, 12, 10)
+    i, j = 0, list(pd.cols[1]).index(0.5)
+    assert failed.sum() == 2 and failed[i, j].sum() == 2
+    assert np.all(acc[failed] < 0.2) and np.all(acc[~failed] >= 0.2)  # the rule: below chance + 0.1
+    s = fig1.accuracy_summary(pd)
+    assert s["runs"] == 720 and s["failed"] == 2
+    assert s["mean_trained"][i, j] == pytest.approx(np.mean(acc[i, j][~failed[i, j]]))
+    assert s["mean_trained"][i, j] > pd.test_accuracy[i, j] + 0.1  # the failed seeds pulled the mean down
+    others = np.ones(pd.test_accuracy.shape, bool)
+    others[i, j] = False
+    assert np.allclose(s["mean_trained"][others], pd.test_accuracy[others], atol=1e-6)
+    for name in ("fig1a", "fig1c", "fig1d"):
+        assert fig1.accuracy_summary(shipped[name])["failed"] == 0, name
+
+
+def test_a_run_whose_loss_did_not_fall_is_failed_even_above_chance():
+    load = np.tile(np.linspace(1, 0, 8), (1, 2, 1))
+    pd = PhaseDiagram(rows=("alpha", [0.0]), cols=("lr", [0.1, 0.5]), load=load, test_accuracy=np.full((1, 2), 0.6),
+                         metadata={"test_accuracy_seeds": [[[0.6, 0.6], [0.6, 0.05]]],
+                                   "loss_first_seeds": [[[2.3, 2.3], [2.3, 2.3]]],
+                                   "loss_last_seeds": [[[0.1, 2.4], [0.2, 0.2]]]})
+    assert fig1.failed_runs(pd).tolist() == [[[False, True], [False, True]]]
+    assert fig1.failed_runs(PhaseDiagram(rows=("mu_right", [0.0]), cols=("eps", [0.0, 0.1]), load=load,
+                                            energy=np.ones((1, 2)))) is None

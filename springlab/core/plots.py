@@ -136,7 +136,7 @@ def plot_trajectories(times, load, ax=None, *, extra=None, extra_label="force on
 
 
 def plot_phase_diagram(pd: "PhaseDiagram", ax=None, *, background=None, cmap=None, inset=0.8,
-                       colorbar=True, title=None):
+                       colorbar=True, title=None, marks=None):
     """Draw a phase diagram as in the paper: a grid of small load curves
     (red) over a background shaded by energy (chains) or test accuracy
     (networks).
@@ -149,6 +149,10 @@ def plot_phase_diagram(pd: "PhaseDiagram", ax=None, *, background=None, cmap=Non
         accuracy if present, else energy, else curvature.
     inset : float in (0, 1]
         Fraction of each cell that its curve spans.
+    marks : array_like of int, shape (R, C), optional
+        A number to print in the corner of each cell where it is > 0 (for
+        networks: how many seeds of the cell failed to train,
+        :func:`springlab.figures.fig1.failed_runs`).
 
     Returns
     -------
@@ -178,6 +182,10 @@ def plot_phase_diagram(pd: "PhaseDiagram", ax=None, *, background=None, cmap=Non
             lo, hi = np.min(D), np.max(D)
             y = (D - lo) / (hi - lo) if hi > lo else np.full_like(D, 0.5)
             ax.plot(j + xs, i + inset / 2 - inset * y, color=CURVE_COLOR, lw=1.0)
+    if marks is not None:
+        for i, j in zip(*np.nonzero(np.asarray(marks) > 0)):
+            ax.text(j + 0.45, i - 0.45, f"×{int(np.asarray(marks)[i, j])}", ha="right", va="top", fontsize=6,
+                    color="k", fontweight="bold")
     rname, rvals = pd.rows
     cname, cvals = pd.cols
     ax.set_xticks(range(C), [f"{v:g}" for v in cvals], rotation=90 if C > 8 else 0, fontsize="small")

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["FIG1_PANELS", "Fig1Panel", "fig1_panel", "draw_fig1", "draw_panel", "load_result",
-           "shipped_phase_diagrams", "quick_phase_diagram", "KNOB_VALUES", "RESULTS_DIR", "QUICK_ALPHAS", "PAPER_SEEDS", "QUICK_SEEDS"]
+           "shipped_phase_diagrams", "quick_phase_diagram", "failed_runs", "accuracy_summary",
+           "PAPER_ACCURACY_RANGE", "KNOB_VALUES", "RESULTS_DIR", "QUICK_ALPHAS", "PAPER_SEEDS", "QUICK_SEEDS"]
 
 #: Where shipped results live (package data).
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
@@ -125,7 +126,8 @@ def draw_fig1(panels: dict):
     widths = [max(3.0, 0.45 * pd.cols[1].size + 1.5) for pd in panels.values()] + [4.0]
     fig, axes = plt.subplots(1, n + 1, figsize=(sum(widths), 3.6), gridspec_kw=dict(width_ratios=widths))
     for ax, (name, pd) in zip(axes, panels.items()):
-        pd.plot(ax=ax, title=pd.metadata.get("title", name))
+        failed = failed_runs(pd)
+        pd.plot(ax=ax, title=pd.metadata.get("title", name), marks=failed.sum(axis=-1) if failed is not None else None)
     plot_curvature_accuracy(list(panels.values()), ax=axes[-1], labels=[pd.cols[0] for pd in panels.values()])
     axes[-1].set_title("accuracy vs curvature")
     fig.tight_layout()
@@ -133,11 +135,12 @@ def draw_fig1(panels: dict):
 
 
 def draw_panel(pd):
-    """One panel of Fig. 1 alone, sized to its number of columns."""
+    """One panel of Fig. 1 alone, sized to its number of columns; ×n marks n seeds that failed to train."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(0.5 * pd.cols[1].size + 2.0, 3.8))
-    pd.plot(ax=ax, title=pd.metadata.get("title"))
+    failed = failed_runs(pd)
+    pd.plot(ax=ax, title=pd.metadata.get("title"), marks=failed.sum(axis=-1) if failed is not None else None)
     fig.tight_layout()
     return fig
 
@@ -221,3 +224,76 @@ def quick_phase_diagram(knob: str = "dropout", knob_values=(0.0, 0.16, 0.3), alp
                         test_accuracy=np.concatenate([r.test_accuracy for r in rows]),
                         metadata={"knob": knob, "seeds": int(seeds), "epochs": int(epochs),
                                   "note": "quick live version of Fig. 1 (lesson 07)"})
+
+
+#: A seed "failed to train" when its test accuracy is below chance plus this (SPEC §3.4 classes: chance 1/K).
+FAILED_MARGIN = 0.1
+
+
+def failed_runs(pd, *, margin: float = FAILED_MARGIN):
+    """Which seeds of each cell failed to train: accuracy near chance, or a final loss not below the first.
+
+    A run failed when its test accuracy is below ``1/K + margin`` (chance is
+    ``1/K`` for ``K`` classes), or, where the sweep recorded them
+    (``metadata["loss_first_seeds"]``, ``metadata["loss_last_seeds"]``), when
+    its last epoch's training loss is not below its first epoch's. Such runs
+    (for example the ReLU net at learning rate 0.5, Fig. 1b) sit in the
+    seed average of a cell and pull its accuracy and curve towards chance;
+    the plots mark them and :func:`accuracy_summary` reports the means with
+    and without them.
+
+    Parameters
+    ----------
+    pd : PhaseDiagram
+        A network phase diagram whose metadata holds ``test_accuracy_seeds``
+        (R, C, S), as :func:`springlab.dnn_phase_diagram` records.
+    margin : float, default 0.1
+        Accuracy above chance (fraction) below which a run counts as failed.
+
+    Returns
+    -------
+    ndarray of bool, shape (R, C, S), or None
+        None for a diagram without per-seed accuracies (chains).
+    """
+    acc = pd.metadata.get("test_accuracy_seeds")
+    if acc is None:
+        return None
+    acc = np.asarray(acc, dtype=np.float64)
+    chance = 1.0 / float(pd.metadata.get("n_classes", 10))
+    failed = ~(acc >= chance + margin)  # NaN (a diverged run) counts as failed
+    first, last = pd.metadata.get("loss_first_seeds"), pd.metadata.get("loss_last_seeds")
+    if first is not None and last is not None:
+        failed |= ~(np.asarray(last, dtype=np.float64) < np.asarray(first, dtype=np.float64))
+    return failed
+
+
+#: The range of test accuracy (%) of each Fig. 1 panel in the paper (its colour bars, read off the figure).
+PAPER_ACCURACY_RANGE: dict[str, tuple[float, float]] = {
+    "fig1a": (83.0, 92.0), "fig1b": (82.0, 93.0), "fig1c": (89.0, 93.5), "fig1d": (85.5, 94.0),
+}
+
+
+def accuracy_summary(pd, *, margin: float = FAILED_MARGIN) -> dict:
+    """Test accuracy of a network phase diagram with and without the seeds that failed to train.
+
+    Returns
+    -------
+    dict
+        ``runs`` and ``failed`` (counts), ``range`` (min, max of the cell
+        means over all seeds, %), ``range_trained`` (the same without failed
+        seeds, %), ``mean_trained`` (R, C) cell means without failed seeds
+        (fraction; NaN where every seed failed).
+    """
+    failed = failed_runs(pd, margin=margin)
+    acc = np.asarray(pd.metadata["test_accuracy_seeds"], dtype=np.float64)
+    kept = np.where(failed, np.nan, acc)
+    with np.errstate(invalid="ignore"):
+        n_kept = np.sum(~failed, axis=-1)
+        mean_trained = np.where(n_kept > 0, np.nansum(kept, axis=-1) / np.maximum(n_kept, 1), np.nan)
+    return {
+        "runs": int(acc.size),
+        "failed": int(failed.sum()),
+        "range": (float(100 * np.nanmin(pd.test_accuracy)), float(100 * np.nanmax(pd.test_accuracy))),
+        "range_trained": (float(100 * np.nanmin(mean_trained)), float(100 * np.nanmax(mean_trained))),
+        "mean_trained": mean_trained,
+    }
