@@ -182,7 +182,7 @@ class _Finished:
     done: np.ndarray
 
     @classmethod
-    def empty(cls, shape: tuple[int, int, int], L: int) -> "_Finished":
+    def empty(cls, shape: tuple[int, int, int], L: int) -> _Finished:
         return cls(np.full(shape + (L + 1,), np.nan), np.full(shape, np.nan), np.zeros(shape, dtype=bool))
 
 

@@ -52,6 +52,7 @@ rounding differences between machines or thread counts.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import sys
 import time
@@ -455,6 +456,9 @@ def _run_in_workers(tasks: list[_Task], accept, workers: int, threads: int) -> N
     import concurrent.futures as cf
     import multiprocessing
 
+    if not tasks:
+        return  # everything came from the store: no process to start
+    _check_script_can_be_reimported(workers)
     with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_run_task, t.configs, t.strategy, threads): t for t in tasks}
         try:
@@ -464,6 +468,85 @@ def _run_in_workers(tasks: list[_Task], accept, workers: int, threads: int) -> N
             for fut in futures:
                 fut.cancel()
             raise
+
+
+# Workers are spawned (a fresh interpreter): fork is unsafe once torch's or numba's thread pools run, and
+# forkserver would not help, since its children (or the server) also run the caller's script again.
+_NOT_REIMPORTABLE = """dnn_phase_diagram(workers={workers}) trains in worker processes, and each worker first runs \
+the calling script again (Python's "spawn" start method). This line of the script runs the sweep and is not inside \
+an `if __name__ == "__main__":` block, so every worker would start the sweep again:
+
+  File "{path}", line {line}
+    {code}
+
+Put the code that runs the sweep under
+
+    if __name__ == "__main__":
+        ...
+
+or pass workers=1."""
+# statements whose body may not run when the script is imported again (benefit of the doubt)
+_CONDITIONAL = (ast.If, ast.While, ast.Match, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _check_script_can_be_reimported(workers: int) -> None:
+    """Stop before starting workers that would run the sweep again (RuntimeError with what to add).
+
+    Every spawned worker imports the caller's ``__main__`` script again, as
+    ``__mp_main__``. If the line of the script that is running this sweep
+    runs at import (no ``if __name__ == "__main__":`` around it), each worker
+    would start the sweep again and multiprocessing would end it with
+    ``BrokenProcessPool`` under a long traceback; this says what to add
+    instead, before any worker starts. Lines under an ``if`` (whatever it
+    tests) pass; if one still runs the sweep again in a worker, that worker
+    stops with the same message.
+    """
+    import linecache
+
+    main = sys.modules.get("__main__")
+    frame = sys._getframe(1)
+    while frame is not None:  # the script's top-level code running now (the script's, or a worker's copy of it)
+        in_worker = frame.f_globals.get("__name__") == "__mp_main__"
+        if frame.f_code.co_name == "<module>" and (in_worker or frame.f_globals is getattr(main, "__dict__", None)):
+            break
+        frame = frame.f_back
+    if frame is None:
+        return  # not called from a script's top-level code
+    path, line = frame.f_code.co_filename, frame.f_lineno
+    if in_worker or (_script_is_reimported(main) and _runs_at_import("".join(linecache.getlines(path)), line)):
+        code = linecache.getline(path, line).strip()
+        raise RuntimeError(_NOT_REIMPORTABLE.format(workers=workers, path=path, line=line, code=code))
+
+
+def _script_is_reimported(main) -> bool:
+    """Whether spawned processes run ``__main__`` again (as :mod:`multiprocessing.spawn` decides)."""
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None:  # python -m package.module; a package's __main__ is never run again
+        return name != "__main__" and not name.endswith(".__main__")
+    return getattr(main, "__file__", None) is not None  # python script.py (not a notebook, -c or stdin)
+
+
+def _runs_at_import(source: str, line: int) -> bool:
+    """Whether line ``line`` of a module's ``source`` runs whenever the module is imported.
+
+    True at the top level, also inside ``with``, ``for``, ``try`` or a class
+    body; False inside an ``if`` (such as ``if __name__ == "__main__":``),
+    ``while``, ``match``, ``except`` or a function, and for a line it cannot place.
+    """
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError):
+        return False
+    top = True
+    while True:
+        stmt = next((s for s in body if s.lineno <= line <= s.end_lineno), None)
+        if stmt is None:
+            return not top  # inside a statement but in none of its blocks: its header line
+        if isinstance(stmt, _CONDITIONAL) or any(h.lineno <= line <= h.end_lineno
+                                                  for h in getattr(stmt, "handlers", ())):
+            return False
+        body = [s for block in ("body", "orelse", "finalbody") for s in getattr(stmt, block, ())]
+        top = False
 
 
 def _run_on_dask(tasks: list[_Task], accept, client, threads: int | None) -> None:
