@@ -21,7 +21,7 @@ import types
 
 from . import _moved
 
-__version__ = "0.3.1"
+__version__ = "0.4.0"
 
 # public name -> submodule that defines it (see ../shared/API.md)
 _LAZY: dict[str, str] = {

@@ -234,3 +234,18 @@ def test_dask_local_cluster_equals_local_run():
     assert remote.metadata["runs"]["by_strategy"] == local.metadata["runs"]["by_strategy"] == {"batched": 8}
     np.testing.assert_allclose(remote.load_seeds, local.load_seeds, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(remote.test_accuracy, local.test_accuracy)
+
+
+def test_sweep_records_first_and_last_loss_per_seed_for_the_failed_run_flag():
+    import springlab as sl
+    from springlab.figures.fig1 import failed_runs
+
+    pd = dnn_phase_diagram(alpha=[0.0], knob=("lr", (1e-3, 0.5)), seeds=2, epochs=3, store=False, progress=False,
+                           strategy="loop")
+    first, last = np.array(pd.metadata["loss_first_seeds"]), np.array(pd.metadata["loss_last_seeds"])
+    assert first.shape == last.shape == (1, 2, 2) and np.all(np.isfinite(first))
+    run = sl.train(sl.MLP(100, alpha=0.0, seed=1), sl.load_dataset("mnist"), lr=1e-3, epochs=3, seed=1)
+    assert first[0, 0, 1] == pytest.approx(run.loss[0], rel=1e-5) and last[0, 0, 1] == pytest.approx(run.loss[-1], rel=1e-5)
+    flags = failed_runs(pd)
+    expected = (np.array(pd.metadata["test_accuracy_seeds"]) < 0.2) | ~(last < first)
+    assert np.array_equal(flags, expected)

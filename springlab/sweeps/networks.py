@@ -562,7 +562,7 @@ def _run_on_dask(tasks: list[_Task], accept, client, threads: int | None) -> Non
 def _assemble(sweep: _Sweep, plan: _SweepPlan, by_strategy: dict[str, int], *, strategy: str,
               command: str | None, note: str | None, t0: float) -> PhaseDiagram:
     """Seed means of the runs that did not diverge, as a :class:`PhaseDiagram` with the sweep's metadata."""
-    load_seeds, acc_seeds, epochs_run = _seed_arrays(sweep, plan.results)
+    load_seeds, acc_seeds, epochs_run, losses = _seed_arrays(sweep, plan.results)
     ok = np.all(np.isfinite(load_seeds), axis=-1)
     if not ok.any(axis=-1).all():
         bad = [(sweep.alphas[i], sweep.knob_values[j]) for i, j in zip(*np.nonzero(~ok.any(axis=-1)))]
@@ -571,7 +571,7 @@ def _assemble(sweep: _Sweep, plan: _SweepPlan, by_strategy: dict[str, int], *, s
         load = np.nanmean(np.where(ok[..., None], load_seeds, np.nan), axis=2)
         test_accuracy = np.nanmean(np.where(ok, acc_seeds, np.nan), axis=2)
     metadata = _metadata(sweep, plan, by_strategy, strategy=strategy, command=command, t0=t0,
-                         diverged=int((~ok).sum()), acc_seeds=acc_seeds, epochs_run=epochs_run)
+                         diverged=int((~ok).sum()), acc_seeds=acc_seeds, epochs_run=epochs_run, losses=losses)
     if note:
         metadata["note"] = note
     return PhaseDiagram(rows=("alpha", np.array(sweep.alphas)), cols=(sweep.knob, np.array(sweep.knob_values)),
@@ -579,22 +579,27 @@ def _assemble(sweep: _Sweep, plan: _SweepPlan, by_strategy: dict[str, int], *, s
 
 
 def _seed_arrays(sweep: _Sweep, results: dict[tuple, dict[str, Any]]):
-    """Per-seed load curves (R, C, S, L+1, resampled to the longest), test accuracies and epochs run (R, C, S)."""
+    """Per-seed load curves (R, C, S, L+1, resampled to the longest), test accuracies, epochs run, and the
+    training loss of the first and the last epoch ((R, C, S) each; the losses as a pair)."""
     R, C, S = len(sweep.alphas), len(sweep.knob_values), len(sweep.seeds)
     curves = {idx: np.asarray(res["load"], dtype=np.float64) for idx, res in results.items()}
     Lmax = max(c.size for c in curves.values())
     load_seeds = np.full((R, C, S, Lmax), np.nan)
     acc_seeds = np.full((R, C, S), np.nan)
     epochs_run = np.zeros((R, C, S), dtype=np.int64)
+    loss_first, loss_last = np.full((R, C, S), np.nan), np.full((R, C, S), np.nan)
     for (i, j, s), res in results.items():
         load_seeds[i, j, s] = _resample(curves[(i, j, s)], Lmax)
         acc_seeds[i, j, s] = res["test_accuracy"]
         epochs_run[i, j, s] = res["epochs_run"]
-    return load_seeds, acc_seeds, epochs_run
+        loss = np.asarray(res["loss"], dtype=np.float64)
+        if loss.size:  # a run that failed to train has a last loss not below its first (figures.fig1.failed_runs)
+            loss_first[i, j, s], loss_last[i, j, s] = loss[0], loss[-1]
+    return load_seeds, acc_seeds, epochs_run, (loss_first, loss_last)
 
 
 def _metadata(sweep: _Sweep, plan: _SweepPlan, by_strategy: dict[str, int], *, strategy: str,
-              command: str | None, t0: float, diverged: int, acc_seeds, epochs_run) -> dict[str, Any]:
+              command: str | None, t0: float, diverged: int, acc_seeds, epochs_run, losses) -> dict[str, Any]:
     """What a diagram records: configuration, seeds, versions, command, run counts, per-seed accuracies."""
     import torch
 
@@ -609,6 +614,8 @@ def _metadata(sweep: _Sweep, plan: _SweepPlan, by_strategy: dict[str, int], *, s
         "strategy": strategy, "runs": {"total": n, "trained": n - plan.n_reused, "from_store": plan.n_reused,
                                        "by_strategy": by_strategy, "diverged": diverged},
         "test_accuracy_seeds": np.round(acc_seeds, 6).tolist(),
+        "loss_first_seeds": np.round(losses[0], 6).tolist(),
+        "loss_last_seeds": np.round(losses[1], 6).tolist(),
         "epochs_run_mean": float(epochs_run.mean()),
         "seconds": round(time.perf_counter() - t0, 2),
         "resampled_depth": bool(sweep.knob == "depth" and len(set(sweep.knob_values)) > 1),
