@@ -189,6 +189,10 @@ class LoadCurve:
             return LoadCurve(np.zeros_like(D), self.tolerance)
         return LoadCurve((D - D[-1]) / span, self.tolerance)
 
+    def describe(self) -> str:
+        """The shape and curvature as the plots label them, e.g. ``"concave (κ = +0.36)"``."""
+        return f"{self.shape} (κ = {self.curvature:+.2f})"
+
     def plot(self, ax=None, **kwargs):
         """Draw the curve with :func:`springlab.core.plots.plot_load_curve`."""
         from .plots import plot_load_curve

@@ -19,7 +19,7 @@ import numpy as np
 
 from .loadcurve import LINEAR_TOLERANCE, LoadCurve, classify_shape, curvature
 
-__all__ = ["PhaseDiagram", "shape_table", "phase_table"]
+__all__ = ["PhaseDiagram", "shape_table", "phase_table", "subsample_axis"]
 
 
 def _axis(axis, name: str) -> tuple[str, np.ndarray]:
@@ -142,6 +142,17 @@ class PhaseDiagram:
         extra = [n for n in ("energy", "test_accuracy") if getattr(self, n) is not None]
         return (f"PhaseDiagram(rows={self.rows[0]!r} ×{R}, cols={self.cols[0]!r} ×{C}, L={Lp1 - 1}"
                 + (", with " + ", ".join(extra) if extra else "") + ")")
+
+
+def subsample_axis(values, n: int | None):
+    """``n`` of an axis's values, evenly spread by index with both ends kept (all when ``n`` is None or too large).
+
+    A tuple gives a tuple, an array an array (reduced grids of Fig. 1 and Fig. 3, the live panels).
+    """
+    if n is None or n >= len(values):
+        return values
+    idx = np.unique(np.round(np.linspace(0, len(values) - 1, int(n))).astype(int))
+    return values[idx] if isinstance(values, np.ndarray) else tuple(values[i] for i in idx)
 
 
 def shape_table(pd, *, energy: bool = True) -> str:

@@ -87,7 +87,7 @@ def plot_load_curve(curve, ax=None, *, label=None, color="k", chord=True, ylabel
     ax = _axes(ax)
     l = np.arange(lc.values.size)
     if label is None:
-        label = f"{lc.shape} (κ = {lc.curvature:+.2f})"
+        label = lc.describe()
     ax.plot(l, lc.values, marker=marker, color=color, label=label, **kwargs)
     if chord:
         ax.plot([0, l[-1]], [lc.values[0], lc.values[-1]], ls="--", lw=0.8, color="0.5")

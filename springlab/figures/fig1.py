@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.phase import subsample_axis
+
 __all__ = ["FIG1_PANELS", "Fig1Panel", "fig1_panel", "draw_fig1", "draw_panel", "load_result",
            "shipped_phase_diagrams", "quick_phase_diagram", "failed_runs", "accuracy_summary",
            "PAPER_ACCURACY_RANGE", "KNOB_VALUES", "RESULTS_DIR", "QUICK_ALPHAS", "PAPER_SEEDS", "QUICK_SEEDS"]
@@ -57,14 +59,6 @@ PAPER_SEEDS = 10
 QUICK_SEEDS = 2
 
 
-def _subsample(values, n: int | None) -> tuple:
-    """``n`` of the values, evenly spaced and keeping both ends (all when ``n`` is None or too large)."""
-    if n is None or n >= len(values):
-        return tuple(values)
-    idx = np.unique(np.round(np.linspace(0, len(values) - 1, n)).astype(int))
-    return tuple(values[i] for i in idx)
-
-
 def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, grid: int | None = None,
                progress: bool = True, store=None,
                client=None, command: str | None = None, workers: int = 1, threads: int | None = None):
@@ -90,7 +84,7 @@ def fig1_panel(name: str, *, quick: bool = False, seeds: int | None = None, grid
     n_seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else PAPER_SEEDS)
     if not (isinstance(n_seeds, int) and n_seeds >= 1):
         raise ValueError(f"seeds must be an int >= 1; got {seeds!r}")
-    values = p.quick_values if quick else _subsample(p.values, grid)
+    values = p.quick_values if quick else subsample_axis(p.values, grid)
     reduced = []
     if n_seeds < PAPER_SEEDS:
         reduced.append(f"{n_seeds} seeds instead of the paper's {PAPER_SEEDS}")

@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..networks.datasets import load_dataset
+from ..networks.experiments import FIG4_NETWORK
 from ..networks.models import MLP, DeepLinear
 from ..networks.training import TrainRun, train
 
@@ -95,10 +96,11 @@ def draw_endpoints(runs: dict[str, TrainRun]):
     return _curves_figure(runs, "ReLU MLP on MNIST: noise turns concave into convex")
 
 
+#: Fig. 4 left's panels: title -> the settings of :data:`springlab.networks.experiments.FIG4_NETWORK`.
 FIG4_REGIMES: dict[str, dict] = {
-    "(b) lazy: lr 1e-4, batch 200": dict(lr=1e-4, batch_size=200, dropout=0.0),
-    "(c) balanced: lr 1e-3, dropout 0.1, batch 100": dict(lr=1e-3, batch_size=100, dropout=0.1),
-    "(d) active: lr 3e-3, dropout 0.2, batch 50": dict(lr=3e-3, batch_size=50, dropout=0.2),
+    f"({panel}) {name}: lr {kw['lr']:.0e}".replace("e-0", "e-")
+    + (f", dropout {kw['dropout']:g}" if kw["dropout"] else "") + f", batch {kw['batch_size']}": kw
+    for panel, (name, kw) in zip("bcd", FIG4_NETWORK.items())
 }
 
 

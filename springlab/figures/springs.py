@@ -41,6 +41,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..core.phase import subsample_axis
+
 __all__ = [
     "PHASE_FIGURES",
     "FIG4_REGIMES",
@@ -90,11 +92,6 @@ FIG4_REGIMES: dict[str, dict] = {
 }
 
 
-def _subsample(values: np.ndarray, n: int) -> np.ndarray:
-    """``n`` values of a grid, keeping both ends."""
-    return values[np.unique(np.round(np.linspace(0, values.size - 1, n)).astype(int))]
-
-
 def phase_figure(name: str, *, quick: bool = False, seeds: int | None = None, size: int | None = None,
                  progress: bool | None = None):
     """Compute the phase diagram of ``name`` in :data:`PHASE_FIGURES`.
@@ -119,7 +116,7 @@ def phase_figure(name: str, *, quick: bool = False, seeds: int | None = None, si
     seeds = seeds if seeds is not None else (3 if quick else 10)
     (rn, rv), (cn, cv) = spec["rows"], spec["cols"]
     if n is not None:
-        rv, cv = _subsample(rv, n), _subsample(cv, n)
+        rv, cv = subsample_axis(rv, n), subsample_axis(cv, n)
     pd = chain_phase_diagram(rows=(rn, rv), cols=(cn, cv), seeds=seeds, progress=progress, **spec["fixed"])
     pd.metadata["figure"] = name
     return pd
@@ -163,12 +160,12 @@ def draw_phase_figure(pd, title: str | None = None):
 
 @lru_cache(maxsize=32)
 def fig4_chain_run(mu_right: float = 0.04, mu_left: float = 0.04, eps: float = 0.01, t_max: float = 100.0,
-                   seed: int = 0):
+                   seed: int = 0, record_every: float = 0.5):
     """One chain of Fig. 4 right: first order, synchronous noise, k = y = 1, L = 7. Cached."""
     from ..chains.simulator import simulate_chain
 
     return simulate_chain("first", L=7, k=1.0, y=1.0, mu_right=float(mu_right), mu_left=float(mu_left),
-                          eps=float(eps), noise="synchronous", t_max=t_max, seed=seed, record_every=0.5)
+                          eps=float(eps), noise="synchronous", t_max=t_max, seed=seed, record_every=record_every)
 
 
 def fig4_right(*, quick: bool = False, t_max: float = 100.0, seed: int = 0) -> dict:
@@ -180,10 +177,7 @@ def fig4_right(*, quick: bool = False, t_max: float = 100.0, seed: int = 0) -> d
         ``{"lazy" | "balanced" | "active": ChainRun}`` recorded every 0.1
         time units (every 0.5 with ``quick``).
     """
-    from ..chains.simulator import simulate_chain
-
-    return {name: simulate_chain("first", k=1.0, y=1.0, noise="synchronous", t_max=t_max, seed=seed,
-                                 record_every=0.5 if quick else 0.1, **kw)
+    return {name: fig4_chain_run(**kw, t_max=t_max, seed=seed, record_every=0.5 if quick else 0.1)
             for name, kw in FIG4_REGIMES.items()}
 
 

@@ -5,6 +5,8 @@
 - :mod:`~springlab.networks.models` — the paper's MLP, the deep linear net and
   the constant-shape CNN, which know their feature layers;
 - :mod:`~springlab.networks.dropout` — dropout with counter-based masks;
+- :mod:`~springlab.networks.noise` — the data-noise knob (one definition for
+  both trainers);
 - :mod:`~springlab.networks.separation` — ``D`` and ``D̂`` (Eq. 2, 3, 9) of any
   network's layers: the network's load curve;
 - :mod:`~springlab.networks.runs` — :class:`TrainRun`, what a run records;

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .noise import add_data_noise
 from .runs import OPTIMIZERS, TrainRun, check, evaluate, model_device, record
 
 __all__ = ["train", "TrainRun", "OPTIMIZERS"]
@@ -109,7 +110,7 @@ def train(model: nn.Module, data, *, lr: float = 1e-3, batch_size: int = 2560, e
                            classification)
 
         def one_epoch() -> torch.Tensor:
-            return _train_one_epoch(model, opt, loss_fn, x, y, batch_size, dev, data_noise, x_std, K, classification)
+            return _train_one_epoch(model, opt, loss_fn, x, y, batch_size, dev, data_noise, x_std, K)
 
         losses, epoch, stopped = _run_epochs(model, one_epoch, records, dev, seed=seed, epochs=epochs,
                                              record_every=record_every, stop_loss=stop_loss, progress=progress)
@@ -221,14 +222,17 @@ def _run_epochs(model: nn.Module, one_epoch: Callable[[], torch.Tensor], records
 
 
 def _train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, loss_fn: Callable, x: torch.Tensor,
-                     y: torch.Tensor, batch_size: int, dev: torch.device, data_noise: float, x_std: float, K: int,
-                     classification: bool) -> torch.Tensor:
-    """One pass over the training data in optimizer steps; returns the mean loss (0-d tensor, not synced)."""
+                     y: torch.Tensor, batch_size: int, dev: torch.device, data_noise: float, x_std: float,
+                     K: int) -> torch.Tensor:
+    """One pass over the training data in optimizer steps; returns the mean loss (0-d tensor, not synced).
+
+    ``K`` is the number of classes, 0 for regression (the data-noise knob resets targets accordingly).
+    """
     n = x.shape[0]
     epoch_loss = torch.zeros((), device=dev)
     for xb, yb in _epoch_batches(x, y, batch_size, dev):
         if data_noise > 0:
-            xb, yb = _add_data_noise(xb, yb, y, data_noise, x_std, K, classification, dev)
+            xb, yb = add_data_noise(xb, yb, data_noise, x_std, n_classes=K, y_all=y)
         out = model(xb)
         loss = loss_fn(out, yb)
         opt.zero_grad(set_to_none=True)
@@ -250,18 +254,6 @@ def _epoch_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int,
         else:
             idx = order[start:start + batch_size]
             yield x[idx], y[idx]
-
-
-def _add_data_noise(xb: torch.Tensor, yb: torch.Tensor, y: torch.Tensor, p: float, x_std: float, K: int,
-                    classification: bool, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """The data-noise knob on one batch: input noise ``p · std(X)``, and a fraction ``p`` of targets reset."""
-    xb = xb + (p * x_std) * torch.randn_like(xb)
-    reset = torch.rand(yb.shape[0], device=dev) < p
-    if classification:
-        yb = torch.where(reset, torch.randint(0, K, yb.shape, device=dev), yb)
-    else:  # regression: the target of a random training sample
-        yb = torch.where(reset[:, None], y[torch.randint(0, y.shape[0], (yb.shape[0],), device=dev)], yb)
-    return xb, yb
 
 
 def _assemble_run(model: nn.Module, data, records: _Records, losses: list[torch.Tensor], epoch: int, stopped: bool,

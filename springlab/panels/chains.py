@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..chains.theory import eq7_positions
+from ..core.loadcurve import LoadCurve
 from ..figures.springs import phase_diagram_on_grid, phase_preset
 from .base import Panel
 from .drawing import draw_chain
@@ -104,7 +105,7 @@ def folding_ruler(L: int = 7, t_max: float = 100.0, seed: int = 0) -> Panel:
             run = res[key]
             draw_chain(ax, run.positions[i], 1.0, style="ruler", label=name, segment=res["segment"])
             plot_load_curve(run.load[i], ax=ax_c, color=color, chord=False,
-                            label=f"{key}: {_shape_text(run.load[i])}")
+                            label=f"{key}: {LoadCurve(run.load[i]).describe()}")
         ax_s.set_title(f"t = {t:.0f} (time units)")
         ax_s.set_xticklabels([])
         ax_j.set_xlabel("position x (units of the pulled length y)")
@@ -118,13 +119,6 @@ def folding_ruler(L: int = 7, t_max: float = 100.0, seed: int = 0) -> Panel:
                   figsize=(9.0, 4.2), extra=[play])
     panel.play = play
     return panel
-
-
-def _shape_text(values) -> str:
-    from ..core.loadcurve import LoadCurve
-
-    lc = LoadCurve(values)
-    return f"{lc.shape} (κ = {lc.curvature:+.2f})"
 
 
 # --------------------------------------------------------------------------
@@ -229,7 +223,7 @@ def friction_panel(t_max: float = 100.0) -> Panel:
         ax0.plot(l, D7, color="0.6", lw=5, alpha=0.5, label="Eq. 7" + ("" if valid else " on all blocks (not valid)"))
         if not valid:
             ax0.plot(l, Dth, color="#1b9e77", lw=2, ls="--", label=f"Eq. 7 on the last {res['moving']} blocks")
-        plot_load_curve(run.final, ax=ax0, color="k", chord=True, label=f"simulation: {_shape_text(run.final.values)}")
+        plot_load_curve(run.final, ax=ax0, color="k", chord=True, label=f"simulation: {run.final.describe()}")
         ax0.scatter(l, run.final.values, color=colors, zorder=3, s=40, edgecolor="k")
         ax0.set_ylabel("$D_l = y - x_l$ (length units)")
         ax0.set_xlabel("block $l$")
@@ -289,7 +283,6 @@ def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel
 
     def draw(fig, res, s):
         import springlab as sl
-        from ..core.loadcurve import LoadCurve
         from ..core.plots import plot_load_curve
 
         mr, ml, eps = s["mu_right"], s["mu_left"], s["eps"]
@@ -313,7 +306,7 @@ def noise_panel(seeds: int = 4, t_max: float = 100.0, dt: float = 0.01) -> Panel
         for x, color, ls, name in predictions:
             ax1.plot(l, y - np.concatenate([[0.0], x]), color=color, ls=ls, lw=4 if ls == "-" else 2,
                      alpha=0.45 if ls == "-" else 0.9, label=name)
-        plot_load_curve(lc, ax=ax1, color="k", chord=True, label=f"simulation, {seeds} seeds: {_shape_text(lc.values)}")
+        plot_load_curve(lc, ax=ax1, color="k", chord=True, label=f"simulation, {seeds} seeds: {lc.describe()}")
         ax1.scatter(l, lc.values, color=_colors(L), zorder=3, s=40, edgecolor="k")
         ax1.set_ylabel("$D_l = y - x_l$ (units of y)")
         ax1.set_xlabel("block $l$")

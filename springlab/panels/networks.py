@@ -34,6 +34,7 @@ import numpy as np
 
 from ..core.energy import energy_ratio
 from ..core.loadcurve import LoadCurve
+from ..core.phase import subsample_axis
 from ..figures.fig1 import KNOB_VALUES, quick_phase_diagram
 from ..figures.springs import FIG4_REGIMES, fig4_chain_run
 from .base import Panel
@@ -107,9 +108,9 @@ def separation_panel(run_now: bool = True) -> Panel:
                           time_label="epoch", ylabel="separation $D_l$", legend=False)
         a1.set_title(f"{DATASET_LABELS.get(res.dataset, res.dataset)}: layers separate as training runs",
                      fontsize="medium")
-        plot_load_curve(res.trained.D, ax=a2, color="k", chord=True, label=f"D (Eq. 3), trained: {_shape(res.trained.D)}")
+        plot_load_curve(res.trained.D, ax=a2, color="k", chord=True, label=f"D (Eq. 3), trained: {LoadCurve(res.trained.D).describe()}")
         plot_load_curve(res.trained.Dhat, ax=a2, color="0.5", chord=False, marker="s",
-                        label=f"D̂ (Eq. 9), trained: {_shape(res.trained.Dhat)}")
+                        label=f"D̂ (Eq. 9), trained: {LoadCurve(res.trained.Dhat).describe()}")
         plot_load_curve(res.initial.D, ax=a2, color="k", chord=False, ls=":", marker=".", label="D at initialisation")
         a2.scatter(l, res.trained.D, color=colors, zorder=3, s=45, edgecolor="k")
         a2.set_ylabel("separation (dimensionless)")
@@ -141,11 +142,6 @@ def separation_panel(run_now: bool = True) -> Panel:
     return panel
 
 
-def _shape(values) -> str:
-    lc = LoadCurve(np.asarray(values))
-    return f"{lc.shape} (κ = {lc.curvature:+.2f})"
-
-
 # --------------------------------------------------------------------------
 # Lesson 07: the network phase diagram (Fig. 1)
 # --------------------------------------------------------------------------
@@ -153,12 +149,6 @@ _KNOB_LABELS = {"data_noise": "data noise p", "lr": "learning rate", "dropout": 
                 "batch_size": "batch size"}
 #: Quick defaults of the live sweep: knob range (indices into KNOB_VALUES) chosen to fit ~30 s.
 _QUICK_RANGE = {"data_noise": (0.0, 0.6), "lr": (1e-3, 2e-2), "dropout": (0.0, 0.3), "batch_size": (2560, 160)}
-
-
-def _pick(values, n: int) -> tuple:
-    """``n`` values evenly spread (by index) over ``values``, both ends kept."""
-    idx = np.unique(np.round(np.linspace(0, len(values) - 1, int(n))).astype(int))
-    return tuple(values[i] for i in idx)
 
 
 def _draw_phase(fig, pd, title):
@@ -216,7 +206,7 @@ def network_phase_panel(run_now: bool = True) -> Panel:
     def compute(knob, knob_range, n_knob, n_alpha, epochs, seeds, progress=None):
         values = KNOB_VALUES[knob]
         lo, hi = (values.index(v) for v in knob_range)
-        cols = _pick(values[lo:hi + 1], n_knob)
+        cols = subsample_axis(values[lo:hi + 1], n_knob)
         alphas = tuple(np.round(np.linspace(0.0, 1.0, int(n_alpha)), 2))
         return quick_phase_diagram(knob, cols, alphas, seeds=seeds, epochs=epochs, progress=progress)
 
@@ -352,9 +342,9 @@ def generalization_panel(run_now: bool = True, epochs: int = 100) -> Panel:
         a1, a2 = fig.subplots(1, 2)
         L = run.load.shape[1] - 1
         colors = layer_colors(L)
-        plot_load_curve(run.final, ax=a1, color="k", chord=True, label=f"training set: {_shape(run.final.values)}")
+        plot_load_curve(run.final, ax=a1, color="k", chord=True, label=f"training set: {run.final.describe()}")
         plot_load_curve(run.final_test, ax=a1, color="k", ls="--", marker="s", chord=False,
-                        label=f"test set: {_shape(run.final_test.values)}")
+                        label=f"test set: {run.final_test.describe()}")
         a1.scatter(np.arange(L + 1), run.final.values, color=colors, zorder=3, s=40, edgecolor="k")
         a1.set_ylabel("separation $D_l$ (dimensionless)")
         a1.set_xlabel("layer $l$")
@@ -418,10 +408,10 @@ def beyond_panel(run_now: bool = True) -> Panel:
         plot_trajectories(run.epochs_recorded, run.load, ax=a1, extra=run.loss_at_records(), extra_label="training loss",
                           time_label="epoch", ylabel=ylabel, legend=False)
         a1.set_title(ex["label"], fontsize="medium")
-        plot_load_curve(run.final, ax=a2, color="k", chord=True, label=f"D: {_shape(run.final.values)}")
+        plot_load_curve(run.final, ax=a2, color="k", chord=True, label=f"D: {run.final.describe()}")
         a2.scatter(np.arange(L + 1), run.final.values, color=layer_colors(L), zorder=3, s=40, edgecolor="k")
         if np.all(np.isfinite(dhat)):
-            plot_load_curve(dhat, ax=a2, color="0.5", marker="s", chord=False, label=f"D̂ (Eq. 9): {_shape(dhat)}")
+            plot_load_curve(dhat, ax=a2, color="0.5", marker="s", chord=False, label=f"D̂ (Eq. 9): {LoadCurve(dhat).describe()}")
         a2.set_ylabel(ylabel)
         a2.set_xlabel("layer $l$")
         a2.legend(fontsize="small")

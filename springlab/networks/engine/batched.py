@@ -58,6 +58,7 @@ from .bn_act import _forward as _bn_forward
 from .bn_act import bn_act_reference, can_fuse, model_constants, update_running_stats
 from ..dropout import draw_mask_keys, dropout_mask_from_key
 from ..models import MLP
+from ..noise import add_data_noise
 from ..runs import OPTIMIZERS, TrainRun, evaluate, record
 
 __all__ = ["train_batched", "can_batch", "BATCHABLE_NORMS"]
@@ -472,12 +473,9 @@ def _add_data_noise(group: _Group, xb: torch.Tensor, yb: torch.Tensor) -> tuple[
     if not group.noisy:
         return xb, yb
     xb, yb = xb.clone(), yb.clone()
-    B = yb.shape[1]
     for g in group.noisy:
-        p_noise, gen, dev = group.noises[g], group.gens[g], group.dev
-        xb[g] = xb[g] + (p_noise * group.x_std) * torch.randn(xb[g].shape, generator=gen, device=dev)
-        reset = torch.rand(B, generator=gen, device=dev) < p_noise
-        yb[g] = torch.where(reset, torch.randint(0, group.K, (B,), generator=gen, device=dev), yb[g])
+        xb[g], yb[g] = add_data_noise(xb[g], yb[g], group.noises[g], group.x_std, n_classes=group.K,
+                                      generator=group.gens[g])
     return xb, yb
 
 
