@@ -44,3 +44,15 @@ def test_the_child_run_really_uses_the_second_configuration():
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **SECOND}, capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.split() == ["DEFAULT", "1", "1", "generic"], out.stdout + out.stderr
+
+
+def test_every_lesson_compares_at_least_two_cells():
+    """Strict nbval compares a code cell's text outputs unless the cell is tagged to skip them."""
+    import nbformat
+
+    for path in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        compared = [c for c in nb.cells if c.cell_type == "code"
+                    and not {"nbval-ignore-output", "nbval-skip"} & set(c.metadata.get("tags", []))
+                    and any(o.output_type == "stream" or "text/plain" in o.get("data", {}) for o in c.outputs)]
+        assert len(compared) >= 2, (path.name, len(compared))
