@@ -244,7 +244,8 @@ def test_sweep_records_first_and_last_loss_per_seed_for_the_failed_run_flag():
                            strategy="loop")
     first, last = np.array(pd.metadata["loss_first_seeds"]), np.array(pd.metadata["loss_last_seeds"])
     assert first.shape == last.shape == (1, 2, 2) and np.all(np.isfinite(first))
-    run = sl.train(sl.MLP(100, alpha=0.0, seed=1), sl.load_dataset("mnist"), lr=1e-3, epochs=3, seed=1)
+    run = sl.train(sl.MLP(100, alpha=0.0, seed=1), sl.load_dataset("mnist"), lr=1e-3, epochs=3, seed=1,
+                   reference=True)  # strategy "loop" trains with the readable reference
     assert first[0, 0, 1] == pytest.approx(run.loss[0], rel=1e-5) and last[0, 0, 1] == pytest.approx(run.loss[-1], rel=1e-5)
     flags = failed_runs(pd)
     expected = (np.array(pd.metadata["test_accuracy_seeds"]) < 0.2) | ~(last < first)

@@ -109,18 +109,20 @@ def test_data_noise_at_p_0_3_resamples_a_fraction_p_of_labels_and_adds_p_std_inp
     """SPEC §3.4: every batch, a fraction p of labels reset to uniform random classes (so a fraction
     p (1 - 1/K) changes), and Gaussian noise of std p·std(X_train) added to the inputs."""
     p, K, epochs = 0.3, 10, 10
+    # The spy watches the module's forward calls, which the readable reference makes; the fast path draws the
+    # same noise with the same function (springlab.networks.noise) and is tested equal to the reference below.
     x, y = mnist.x_train, mnist.y_train
     n = len(y)
     # the spy itself, without noise: it recovers the clean inputs and labels exactly
     model = MLP(100, depth=1, width=8, seed=0)
     clean = BatchSpy(model)
-    train(model, mnist, epochs=2, stop_loss=0)
+    train(model, mnist, epochs=2, stop_loss=0, reference=True)
     assert len(clean.inputs) == 2 and all(torch.equal(xb, x) for xb in clean.inputs)
     assert torch.equal(clean.labels, y.expand(2, n))
 
     model = MLP(100, depth=1, width=8, seed=0)
     spy = BatchSpy(model)
-    train(model, mnist, epochs=epochs, data_noise=p, seed=0, stop_loss=0)  # full batch: rows stay in order
+    train(model, mnist, epochs=epochs, data_noise=p, seed=0, stop_loss=0, reference=True)  # full batch: rows in order
     assert len(spy.inputs) == epochs == len(spy.grads)
 
     # (a) labels: the observed disagreement is p (1 - 1/K) within 4 binomial standard deviations
@@ -145,6 +147,40 @@ def test_data_noise_at_p_0_3_resamples_a_fraction_p_of_labels_and_adds_p_std_inp
     assert abs(float(noise.mean())) < 5 * target / np.sqrt(noise.numel())
     assert float((noise.abs() < target).double().mean()) == pytest.approx(0.6827, abs=3e-3)  # Gaussian, not uniform
     assert abs(float(torch.corrcoef(noise[:2].reshape(2, -1))[0, 1])) < 0.01
+
+
+@pytest.mark.parametrize("kw", [
+    dict(epochs=5, batch_size=640, data_noise=0.2, record_every=2),  # records, noise, shuffled batches
+    dict(epochs=4, optimizer="sgd", lr=0.05, record_every=1),
+    dict(epochs=6, stop_loss=2.0),  # stops early
+], ids=["adam-noise-records", "sgd", "early-stop"])
+def test_train_takes_the_fast_path_and_agrees_with_the_reference(mnist, kw):
+    """sl.train runs a plain MLP on the batched engine; in float64 it is the reference's training, to rounding."""
+    fast_model = MLP(100, alpha=0.2, dropout=0.1, seed=0).double()
+    ref_model = MLP(100, alpha=0.2, dropout=0.1, seed=0).double()
+    fast = train(fast_model, mnist, seed=3, **kw)
+    ref = train(ref_model, mnist, seed=3, reference=True, **kw)
+    assert fast.settings.get("fast_path") is True and "fast_path" not in ref.settings
+    assert np.array_equal(fast.epochs_recorded, ref.epochs_recorded) and fast.epochs_run == ref.epochs_run
+    assert fast.stopped_early == ref.stopped_early
+    np.testing.assert_allclose(fast.load, ref.load, atol=1e-8)
+    np.testing.assert_allclose(fast.load_test, ref.load_test, atol=1e-8)
+    np.testing.assert_allclose(fast.loss, ref.loss, rtol=1e-9)
+    assert fast.test_accuracy == ref.test_accuracy and fast.train_accuracy == ref.train_accuracy
+    # trained in place, as the reference trains its model
+    for a, b in zip(fast_model.state_dict().values(), ref_model.state_dict().values()):
+        torch.testing.assert_close(a.double(), b.double(), atol=1e-8, rtol=0)
+
+
+def test_the_fast_path_is_taken_only_where_it_is_the_same_training(mnist):
+    class Tweaked(MLP):  # a subclass may change forward(), which the engine does not run
+        pass
+
+    assert train(MLP(100, seed=0), mnist, epochs=1).settings.get("fast_path") is True
+    assert "fast_path" not in train(Tweaked(100, seed=0), mnist, epochs=1).settings
+    assert "fast_path" not in train(MLP(100, seed=0), mnist, epochs=1, weight_decay=1e-4).settings
+    assert "fast_path" not in train(MLP(100, norm="fixed", seed=0), mnist, epochs=1).settings
+    assert "fast_path" not in train(MLP(10, n_out=1, seed=0), load_dataset("diabetes"), epochs=1).settings
 
 
 def test_early_stopping_and_sgd(mnist):

@@ -147,7 +147,8 @@ class MLP(_Base):
         self.register_buffer("calibrated", torch.tensor(norm != "fixed"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.input_norm(x.flatten(1))
+        # inputs in the parameters' dtype: data are float32, a model may be float64 (agreement tests, sweeps)
+        x = self.input_norm(x.flatten(1).to(self.head.weight.dtype))
         for layer in self.hidden:
             x = layer(x)
         return self.head(x)

@@ -130,26 +130,12 @@ def _data(dataset: str, n_train: int, size: int, data_seed: int):
     return load_dataset(dataset, n_train=n_train, size=size, seed=data_seed)
 
 
-@functools.lru_cache(maxsize=1)
-def _casting_mlp():
-    from ..networks.models import MLP
-
-    class CastingMLP(MLP):
-        """An MLP in float64: ``train`` feeds float32 inputs, cast here to the parameters' dtype."""
-
-        def forward(self, x):
-            return super().forward(x.to(self.head.weight.dtype))
-
-    return CastingMLP
-
-
 def _model(cfg: dict[str, Any], in_dim: int, n_out: int):
     import torch
 
     from ..networks.models import MLP
 
-    cls = MLP if cfg["dtype"] == "float32" else _casting_mlp()
-    model = cls(in_dim, width=cfg["width"], depth=cfg["depth"], alpha=cfg["alpha"], dropout=cfg["dropout"],
+    model = MLP(in_dim, width=cfg["width"], depth=cfg["depth"], alpha=cfg["alpha"], dropout=cfg["dropout"],
                 norm=cfg["norm"], n_out=n_out, seed=cfg["seed"])
     return model.to(getattr(torch, cfg["dtype"]))
 
@@ -205,9 +191,11 @@ def _train_group(configs: list[dict[str, Any]], strategy: str) -> list[dict[str,
     from ..networks.training import train
 
     out = []
+    reference = strategy == "loop"  # "loop": one model at a time with the readable trainer, as it says
     for c, m in zip(configs, models):
         try:
-            out.append(_as_result(train(m, data, lr=c["lr"], data_noise=c["data_noise"], seed=c["seed"], **kw)))
+            out.append(_as_result(train(m, data, lr=c["lr"], data_noise=c["data_noise"], seed=c["seed"],
+                                        reference=reference, **kw)))
         except ValueError as exc:
             if "finite" not in str(exc):
                 raise

@@ -228,15 +228,16 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
 
 def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 2560, epochs: int = 100,
                   optimizer: str = "adam", data_noise=0.0, seed=0, stop_loss: float = 1e-4, kind: str = "D",
-                  progress: bool = False) -> list[TrainRun]:
+                  progress: bool = False, record_every: int | None = None,
+                  in_place: bool = False) -> list[TrainRun]:
     """Train ``G`` MLPs of one architecture together; same results as :func:`~springlab.training.train`.
 
     Parameters
     ----------
     models : sequence of MLP, length G
         Same ``in_dim``, ``width``, ``depth``, ``norm`` ("batch" or "none")
-        and ``n_out``; ``alpha`` and ``dropout`` may differ. Left untouched:
-        the trained states are loaded into copies.
+        and ``n_out``; ``alpha`` and ``dropout`` may differ. Left untouched
+        (the trained states are loaded into copies) unless ``in_place``.
     data : Dataset
         Classification data (:func:`springlab.load_dataset`).
     lr, data_noise, seed : scalar or sequence of G values
@@ -246,6 +247,13 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
         (``optimizer`` "adam" or plain "sgd"; no weight decay or momentum).
     progress : bool, default False
         A tqdm bar over epochs.
+    record_every : int, optional
+        Measure every model's load curves every this many epochs (and at
+        epoch 0 and at the end), as :func:`~springlab.training.train` does;
+        ``None``: only at the end.
+    in_place : bool, default False
+        Load each model's trained state into ``models[g]`` itself (as
+        ``train`` trains in place) instead of into a copy.
 
     Returns
     -------
@@ -257,21 +265,31 @@ def train_batched(models: Sequence[MLP], data, *, lr=1e-3, batch_size: int = 256
     models = list(models)
     lrs, noises, seeds = _check_group(models, data, lr=lr, batch_size=batch_size, epochs=epochs,
                                       optimizer=optimizer, data_noise=data_noise, seed=seed)
+    if not (record_every is None or (isinstance(record_every, int) and record_every >= 1)):
+        raise ValueError(f"record_every must be None or an int >= 1; got {record_every!r}")
     group = _setup_group(models, data, lrs, noises, seeds, batch_size)
-    final_state, epochs_run, stopped, loss_hist = _train_group(group, epochs, optimizer, stop_loss, progress)
+    x_test, y_test = data.x_test.to(group.dev, torch.float32), data.y_test.to(group.dev)
+    records: list[list[tuple]] = [[] for _ in models]
+
+    def take(g: int, epoch: int) -> None:  # a record of model g now, measured as train() measures it
+        model = _clone_like(models[g])
+        model.load_state_dict(group.stack.state(g))
+        records[g].append((epoch, *record(model, group.x, group.y, x_test, y_test, kind, group.K, True)))
+
+    final_state, epochs_run, stopped, loss_hist = _train_group(group, epochs, optimizer, stop_loss, progress,
+                                                               record_every=record_every, take=take)
     seconds = (time.perf_counter() - t0) / len(models)
     runs = []
-    x_test, y_test = data.x_test.to(group.dev, torch.float32), data.y_test.to(group.dev)
     for g, m in enumerate(models):
-        model = _clone_like(m)
+        model = m if in_place else _clone_like(m)
         model.load_state_dict(final_state[g])
         settings = dict(lr=lrs[g], batch_size=batch_size, epochs=epochs, optimizer=optimizer, data_noise=noises[g],
-                        seed=seeds[g], record_every=None, stop_loss=stop_loss, kind=kind, device=str(group.dev),
-                        weight_decay=0.0, momentum=0.0, model=repr(model).splitlines()[0], dropout=model.dropout,
-                        alpha=model.alpha, data=getattr(data, "name", None), torch=torch.__version__,
-                        batched=len(models))
+                        seed=seeds[g], record_every=record_every, stop_loss=stop_loss, kind=kind,
+                        device=str(group.dev), weight_decay=0.0, momentum=0.0, model=repr(model).splitlines()[0],
+                        dropout=model.dropout, alpha=model.alpha, data=getattr(data, "name", None),
+                        torch=torch.__version__, batched=len(models))
         runs.append(_measure(model, group.x, group.y, x_test, y_test, group.K, kind, epochs_run[g], stopped[g],
-                             loss_hist[:epochs_run[g], g], settings, seconds))
+                             loss_hist[:epochs_run[g], g], settings, seconds, records[g]))
     return runs
 
 
@@ -403,10 +421,13 @@ def _setup_group(models: list[MLP], data, lrs: list[float], noises: list[float],
                   gens=[torch.Generator(device=dev).manual_seed(s) for s in seeds])
 
 
-def _train_group(group: _Group, epochs: int, optimizer: str, stop_loss: float,
-                 progress: bool) -> tuple[list[dict], list[int], list[bool], np.ndarray]:
+def _train_group(group: _Group, epochs: int, optimizer: str, stop_loss: float, progress: bool, *,
+                 record_every: int | None = None,
+                 take: Callable[[int, int], None] | None = None) -> tuple[list[dict], list[int], list[bool], np.ndarray]:
     """The epochs of the group, each model frozen where its loss falls below ``stop_loss`` or is not finite.
 
+    ``take(g, epoch)`` records model ``g`` at epoch 0 and every
+    ``record_every`` epochs while it trains, where ``train`` records.
     Returns per model its final state, epochs run and whether it stopped
     early, and the epoch losses (epochs run by the group, G).
     """
@@ -418,6 +439,10 @@ def _train_group(group: _Group, epochs: int, optimizer: str, stop_loss: float,
     stopped = [False] * G
     losses: list[torch.Tensor] = []
     done = np.zeros(G, dtype=bool)
+    recording = record_every is not None and take is not None
+    if recording:
+        for g in range(G):
+            take(g, 0)
     bar = tqdm(range(1, epochs + 1), disable=not progress, desc=f"train ×{G}", leave=False)
     t_step = 0
     for epoch in bar:
@@ -430,6 +455,8 @@ def _train_group(group: _Group, epochs: int, optimizer: str, stop_loss: float,
                 epochs_run[g] = epoch
                 final_state[g] = group.stack.state(g)
                 done[g] = True
+            elif recording and epoch % record_every == 0:
+                take(g, epoch)
         if done.all():
             break
     bar.close()
@@ -520,12 +547,21 @@ def _clone_like(m: MLP) -> MLP:
     return copy.deepcopy(m)
 
 
-def _measure(model, x, y, x_test, y_test, K, kind, epoch, stopped, loss, settings, seconds) -> TrainRun:
-    """The end of :func:`springlab.training.train`: final curves and accuracies, by its own functions."""
-    lc, lt, test_acc, test_loss = record(model, x, y, x_test, y_test, kind, K, True)
+def _measure(model, x, y, x_test, y_test, K, kind, epoch, stopped, loss, settings, seconds,
+             records: list[tuple] = ()) -> TrainRun:
+    """The end of :func:`springlab.training.train`: final curves and accuracies, by its own functions.
+
+    ``records`` are the ``(epoch, load, load_test, test accuracy, test loss)`` taken during training;
+    the final model is recorded unless the last record is of its epoch already, as in ``train``.
+    """
+    records = list(records)
+    if not records or records[-1][0] != epoch:
+        records.append((epoch, *record(model, x, y, x_test, y_test, kind, K, True)))
+    test_acc, test_loss = records[-1][3:]
     train_acc, _ = evaluate(model, x, y, True)
     model.train()
-    return TrainRun(load=lc[None], load_test=lt[None], epochs_recorded=np.array([epoch], dtype=np.int64),
-                    test_accuracy_recorded=np.array([test_acc]), loss=np.asarray(loss, dtype=np.float64),
+    return TrainRun(load=np.stack([r[1] for r in records]), load_test=np.stack([r[2] for r in records]),
+                    epochs_recorded=np.array([r[0] for r in records], dtype=np.int64),
+                    test_accuracy_recorded=np.array([r[3] for r in records]), loss=np.asarray(loss, dtype=np.float64),
                     test_accuracy=test_acc, train_accuracy=train_acc, test_loss=test_loss, epochs_run=epoch,
                     stopped_early=stopped, seconds=seconds, settings=settings)
