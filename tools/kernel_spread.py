@@ -72,7 +72,8 @@ for lr in (1e-4, 1e-3, 1e-2):
     num(f"lr {lr:g} E/E_min", energy_ratio(run.final.values), 1)
     shape(f"lr {lr:g} test", run.final_test.curvature)
     accs.append(run.test_accuracy)
-order("test accuracy by lr", accs)
+claim("lr 1e-4 worst: its gap below the others", min(accs[1:]) - accs[0], 0.0)
+claim("lr 1e-3 and 1e-2 within a point: 0.01 - |difference|", 0.01 - abs(accs[1] - accs[2]), 0.0)
 ph = cnn_dropout_schedule()
 k = [sl.LoadCurve(p["load"]).curvature for p in ph]
 acc = [p["test_accuracy"] for p in ph]
