@@ -147,6 +147,7 @@ def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("course") / "course"
     course.mkdir()
     shutil.copy2(COURSE / "nbgrader_config.py", course)
+    shutil.copy2(COURSE / "safe_feedback.py", course)  # the config's feedback preprocessor (generate_feedback)
     shutil.copytree(SOURCE, course / "source")
     nbgrader(["generate_assignment", "*", "--force"], cwd=course)
     for a in ASSIGNMENTS:
