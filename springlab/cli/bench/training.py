@@ -14,6 +14,13 @@ compiled Adam, buffers allocated once) and ``train(..., reference=True)``
 1.5. PyTorch picks its kernels by CPU (AVX512, AVX2, plain): the first line
 says which ran; ``ATEN_CPU_CAPABILITY=avx2 python -m springlab bench
 training`` measures another.
+
+OpenMP threads sleep when idle (``OMP_WAIT_POLICY=PASSIVE``, springlab's
+thread policy, :mod:`springlab.networks.threads`) unless the variable is
+set. With spinning threads (``OMP_WAIT_POLICY=ACTIVE``) the run time of
+``train()`` on two shared cores is bimodal: measured 1.15 s or 2.2 s per
+run, as the thread that spins while a single-threaded BatchNorm kernel runs
+does or does not compete with it; the header line says which policy ran.
 """
 from __future__ import annotations
 
@@ -52,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 1 or args.epochs < 1 or (args.threads is not None and args.threads < 1):
         parser.error("--repeats, --epochs and --threads must be >= 1")
 
+    import os
+    import sys
+
+    if "torch" not in sys.modules:  # OpenMP reads the policy when torch loads it
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     if args.threads is not None:
@@ -76,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     mf, mr, mb = statistics.median(t_fast), statistics.median(t_ref), statistics.median(t_bare)
     flop = 3 * 2 * n * sum(a * b for a, b in shapes) * args.epochs
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU kernels "
-          f"{torch.backends.cpu.get_cpu_capability()}; default run: MLP {depth}x{width}, "
+          f"{torch.backends.cpu.get_cpu_capability()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}; "
+          f"default run: MLP {depth}x{width}, "
           f"{n} samples, full batch, Adam, {args.epochs} epochs (+ final train/test load curves)")
     print(f"train():                median {mf:.3f} s over {args.repeats} runs ({', '.join(f'{t:.3f}' for t in t_fast)})")
     print(f"train(reference=True):  median {mr:.3f} s ({', '.join(f'{t:.3f}' for t in t_ref)})")

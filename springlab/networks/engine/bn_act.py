@@ -69,10 +69,15 @@ def _scales(g, gamma, stats, m, k):
 
 @njit(cache=True, inline="always")
 def _act_grad(dy, u, al, sc, key, thr, k):
-    """``∂L/∂u`` from ``∂L/∂y``: through dropout element ``k`` (kept × 1/(1-p)) and LeakyReLU(α) at ``u``."""
+    """``∂L/∂u`` from ``∂L/∂y``: through dropout element ``k`` (kept × 1/(1-p)) and LeakyReLU(α) at ``u``.
+
+    Stays in the working precision of ``dy`` (``sc - sc`` is a zero of that
+    type; a literal 0 would promote float32 to float64 and stop the loops
+    from vectorising).
+    """
     d = dy * al if u < 0 else dy
     if thr > 0:
-        d = d * sc if kept(key, k, thr) else d * 0
+        d = d * sc if kept(key, k, thr) else d * (sc - sc)
     return d
 
 
@@ -195,6 +200,13 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgamma, dbeta
             for i in range(i0, min(i0 + _BLOCK, B)):
                 zi, dyi = zg[i], dyg[i]
                 base = np.uint64(i * C)
+                if thr == 0:  # no dropout: a loop without the mask's hash, which vectorises
+                    for j in range(C):
+                        zc = zi[j] - m[j]
+                        d = dyi[j] * al if zc * k[j] + bg[j] < 0 else dyi[j]
+                        p1[j] += d
+                        p2[j] += d * zc
+                    continue
                 for j in range(C):
                     zc = zi[j] - m[j]
                     d = _act_grad(dyi[j], zc * k[j] + bg[j], al, sc, key, thr, base + np.uint64(j))
@@ -216,6 +228,14 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgamma, dbeta
             for i in range(i0, min(i0 + _BLOCK, B)):
                 zi, dyi, dzi = zg[i], dyg[i], dzg[i]
                 base = np.uint64(i * C)
+                if thr == 0:
+                    for j in range(C):
+                        zc = zi[j] - m[j]
+                        d = dyi[j] * al if zc * k[j] + bg[j] < 0 else dyi[j]
+                        v = k[j] * d - c0[j] - zc * c1[j]
+                        dzi[j] = v
+                        p1[j] += v
+                    continue
                 for j in range(C):
                     zc = zi[j] - m[j]
                     d = _act_grad(dyi[j], zc * k[j] + bg[j], al, sc, key, thr, base + np.uint64(j))
