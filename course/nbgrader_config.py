@@ -5,6 +5,7 @@ Run nbgrader from this folder (``cd course``) with the environment's
 """
 import os
 import sys
+import warnings
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -19,6 +20,22 @@ c.CourseDirectory.root = COURSE_DIR
 # (the old `db_assignments` is gone): `nbgrader generate_assignment "*" --force` registers
 # them in gradebook.db with their notebooks, test cells and points, which `autograde` needs
 # (INSTRUCTORS.md, "Setting up").
+
+# `nbgrader zip_collect` (files from a learning-management system): how to read the student's
+# id and the notebook's name from each file name of the LMS's download. These are Blackboard's
+# names, "<assignment>_<username>_attempt_<date>_<file name>" (its .txt receipts are skipped);
+# for another LMS write the pattern of its names (INSTRUCTORS.md, "Collect"). The date is not
+# read: nbgrader's date parser misreads Blackboard's 2026-11-29-17-05-12 as 2026-11-30 05:00 UTC.
+c.FileNameCollectorPlugin.named_regexp = r".*_(?P<student_id>[^_/]+)_attempt_[0-9-]+_(?P<file_id>[^/]+\.ipynb)$"
+
+# nbgrader 0.9.6 with SQLAlchemy 2 prints an SAWarning "Object of type <SubmittedAssignment> not
+# in session, add operation along 'Assignment.submissions' will not proceed" for every new
+# submission that autograde records: it builds the submission's rows before adding
+# them to the session (nbgrader.api.Gradebook.add_submission), then adds and commits them all,
+# so nothing is lost (tests/test_instructor_workflow.py reads the scores back). Only that
+# message is silenced.
+warnings.filterwarnings(
+    "ignore", message=r"Object of type <Submitted\w+> not in session, add operation along", module="nbgrader")
 
 # Every exercise runs in well under a minute; a cell that needs more than this
 # is an endless loop (or a far too slow answer). nbgrader interrupts it, records

@@ -15,7 +15,10 @@ metadata), before the notebook becomes HTML. In every autograder test cell (a co
   error below``. The outcome comes from the cell's score and from the line the cell failed at
   (the first frame of the traceback that belongs to the cell, ``Cell In[n], line L``): a
   failure above the region means the hidden tests did not run, inside it that they failed,
-  below it that they passed;
+  below it that they passed. A hidden region of the grader's own code (it contains no
+  ``assert``, or starts with the comment ``# The grader's set-up``: the code that swaps in
+  correct versions of the other parts and watches the graded function, see INSTRUCTORS.md)
+  becomes ``# the grader's code (not shown)``, without an outcome;
 * reduces each error output to ``ExceptionType: message`` -- the assertion message is the
   feedback the student is meant to read; the traceback goes, because its frames quote the test
   cell around the failing line, hidden lines included;
@@ -25,7 +28,9 @@ metadata), before the notebook becomes HTML. In every autograder test cell (a co
 In every code cell it also withholds any output line or error message that quotes a line of
 hidden-test code (a message built from hidden code, a warning that prints the source line that
 raised it): the hidden lines that do not also occur in the visible parts of the notebook are
-searched for in every text the HTML shows.
+searched for in every text the HTML shows. From the traceback of a student's own cell it drops
+the frames of test cells' code (a function a test cell defined, such as the grader's wrapper of
+the graded function, that the student's cell called).
 
 The autograded notebook on disk and the gradebook are not changed; only the HTML is.
 
@@ -51,6 +56,10 @@ FRAME_RE = re.compile(r"^\s*Cell\s+In\s*\[(\d+)\]\s*,\s*line\s+(\d+)")
 SHORT = 8  # hidden lines shorter than this count as quoted only when a whole line matches
 WITHHELD_LINE = "[this line quoted a hidden test and is not shown]"
 WITHHELD_MESSAGE = "(the message quoted a hidden test and is not shown)"
+WITHHELD_FRAME = "[a frame inside a test cell's code is not shown]"
+GRADER_CODE = "# the grader's code (not shown)"
+#: A hidden region whose first line starts with this comment is the grader's set-up, not a test
+GRADER_MARKER = "# The grader's set-up"
 
 
 def plain(text: str) -> str:
@@ -184,7 +193,24 @@ class HideHiddenTests(Preprocessor):
                 if self._quotes_secret(plain(str(out.get("evalue", "")))):
                     out["evalue"] = WITHHELD_MESSAGE
                     self._withheld += 1
-                out["traceback"] = [self._redact_text(t) for t in out.get("traceback", [])]
+                out["traceback"] = [self._redact_text(t) for t in self._without_test_frames(out.get("traceback", []))]
+
+    def _without_test_frames(self, traceback: list) -> list:
+        """A traceback of a student's cell without the frames of test cells' code.
+
+        A test cell may leave a function of its own in the notebook (the grader's wrapper of the
+        function it grades) that a later cell calls: its frame would quote the test cell.
+        """
+        kept = []
+        for entry in traceback:
+            m = next(filter(None, (FRAME_RE.match(line) for line in plain(entry).split("\n"))), None)
+            if m and int(m.group(1)) in self._test_counts:
+                if not kept or kept[-1] != WITHHELD_FRAME:
+                    kept.append(WITHHELD_FRAME)
+                self._withheld += 1
+            else:
+                kept.append(entry)
+        return kept
 
     # -- the cells --------------------------------------------------------------------------------
 
@@ -210,6 +236,11 @@ class HideHiddenTests(Preprocessor):
         regions = self.hidden_regions(cell.source)
         for first, last in reversed(regions):
             indent = re.match(r"[ \t]*", lines[first]).group(0)
+            body = [line.strip() for line in lines[first + 1:last] if line.strip()]
+            if not any("assert" in line for line in body) or (body and body[0].startswith(GRADER_MARKER)):
+                # set-up or clean-up code of the grader (it checks nothing): no outcome to report
+                lines[first:last + 1] = [indent + GRADER_CODE]
+                continue
             outcome = self._hidden_outcome((first, last), passed, fail_line)
             note = f"{indent}# hidden tests (not shown; part of this cell's {_n_points(points)}): {outcome}"
             lines[first:last + 1] = [note]
@@ -232,6 +263,9 @@ class HideHiddenTests(Preprocessor):
 
     def preprocess(self, nb, resources):
         self._secrets = self.secret_lines(nb)
+        self._test_counts = {cell.execution_count for cell in nb.cells
+                             if cell.cell_type == "code" and cell.get("execution_count") is not None
+                             and utils.is_grade(cell) and not utils.is_solution(cell)}
         self._hidden = self._withheld = 0
         for cell in nb.cells:
             if cell.cell_type != "code":

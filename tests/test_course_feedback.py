@@ -16,7 +16,9 @@ Checks on the feedback HTML (as text: tags stripped, entities decoded):
   line at which it failed (a hidden test's line for ``hidden_fails``), no
   ``Traceback (most recent call last)`` beyond those of the student's own cells;
 * every test cell shows its score and points (from the gradebook), its outcome and its error
-  message; each hidden region is replaced by one line with its outcome (failed, not run, passed);
+  message; each hidden test region is replaced by one line with its outcome (failed, not run,
+  passed), each region of the grader's own code (its set-up, which swaps in correct versions of
+  the other parts and watches the graded function) by one line that says so;
 * the same checks find the leaks in plain nbgrader feedback (``--HideHiddenTests.enabled=False``),
   so they are not vacuous;
 * no nbgrader command warns about the configuration;
@@ -38,6 +40,12 @@ import pytest
 from test_course import ASSIGNMENTS, COURSE, RELEASE, SOURCE, nbgrader, notebook_name, solved_release, with_cell
 
 STUDENTS = ("untouched", "hidden_fails")
+
+
+def students(a: str) -> tuple[str, ...]:
+    """Who hands in problem set ``a``: ``hidden_fails`` only where HIDDEN_FAILS has a wrong answer for it
+    (a new problem set gets one there; until then its feedback is checked on ``untouched`` alone)."""
+    return STUDENTS if a in HIDDEN_FAILS else STUDENTS[:1]
 # A wrong answer per problem set that passes the visible tests of `test` and fails its hidden
 # tests with `message` (the hidden assertion's message, which the student should read).
 HIDDEN_FAILS = {
@@ -52,57 +60,51 @@ def relax(L=7, *, k=1.0, y=1.0, mu_right=0.0, mu_left=0.0, eta=0.01, eps=0.0, t_
     return x
 '''),
     "ps2_equilibrium": dict(
-        cell="n_moving", test="test_min_extension", message="min_extension(3, 2.0, 0.05) should be",
+        cell="min_extension", test="test_min_extension", message="is not where x_1* of Eq. (7) reaches 0",
         source='''
 def min_extension(L, k, mu_right):
     return mu_right * L * (L + 1) / 2  # wrong: forgot the stiffness k
-
-
-def n_moving(L, k, y, mu_right):
-    m = 0
-    while m < L and min_extension(m + 1, k, mu_right) < y:
-        m += 1
-    return m
 '''),
     "ps3_effective_friction": dict(
-        cell="noisy_shape", test="test_noisy_shape", message="Delta d* = 0 under strong noise, a linear curve",
+        cell="noisy_shape", test="test_noisy_shape", message="what is the sign of Delta d* under strong noise",
         source='''
 def noisy_shape(mu_right, mu_left):
     return "concave" if mu_right > mu_left else "convex"  # wrong: forgets equal frictions
 '''),
     "ps4_data_separation": dict(
-        cell="scatter_traces", test="test_scatter_traces", message="for random data with 3 classes",
+        cell="scatter_matrices", test="test_scatter_matrices", message="is wrong for random data in 3 classes",
         source='''
-def scatter_traces(X, labels):
-    X = np.asarray(X, dtype=float)[:, 0]  # wrong: only the first feature
+def scatter_matrices(X, labels):
+    X = np.asarray(X, dtype=float)[:, :1]  # wrong: only the first feature
     labels = np.asarray(labels)
-    within = between = 0.0
+    within, between = np.zeros((1, 1)), np.zeros((1, 1))
     for c in np.unique(labels):
         Xc = X[labels == c]
         within += len(Xc) / len(X) * np.var(Xc)
         between += len(Xc) / len(X) * (Xc.mean() - X.mean()) ** 2
-    return float(within), float(between)
+    return within, between
 '''),
     "ps5_phase_diagram": dict(
-        cell="curvature", test="test_classify", message="the thresholds belong to the bent shapes",
+        cell="classify", test="test_classify", message="the thresholds belong to the bent shapes",
         source='''
-def curvature(D):
-    D = np.asarray(D, dtype=float)
-    L = len(D) - 1
-    l = np.arange(L + 1)
-    chord = D[0] + l / L * (D[-1] - D[0])
-    total = np.sum(np.abs(D[:-1] - D[1:]))
-    if total == 0:
-        return 0.0
-    return float(2.0 / (L - 1) * np.sum(D[1:-1] - chord[1:-1]) / total)
-
-
 def classify(kappa, tol=0.1):
     if kappa > tol:  # wrong: the thresholds themselves count as linear
         return "concave"
     if kappa < -tol:
         return "convex"
     return "linear"
+'''),
+    "ps6_generalization": dict(
+        cell="rows_against_claim", test="test_rows", message="rows_against_claim(claim, z=1.0) is wrong",
+        source='''
+def rows_against_claim(claim, z=2.0):
+    rows = set()
+    for name, pd in claim.diagrams.items():
+        for i, alpha in enumerate(pd.rows[1]):
+            gap, se = claim.linear_gap[name][i], claim.linear_gap_se[name][i]
+            if claim.best_in_row[name][i] != "linear" and (np.isnan(gap) or gap > 2.0 * se):  # wrong: ignores z
+                rows.add((name, round(float(alpha), 1)))
+    return rows
 '''),
 }
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -131,6 +133,25 @@ def hidden_regions(source: str) -> list[list[str]]:
                 current = None
     assert current is None, "unterminated hidden region"
     return regions
+
+
+def is_grader_code(region: list[str]) -> bool:
+    """A hidden region of the grader's own code, not a test (as course/safe_feedback.py decides)."""
+    body = [line.strip() for line in region[1:-1] if line.strip()]
+    return not any("assert" in line for line in body) or body[0].startswith("# The grader's set-up")
+
+
+def graded_regions(source: str) -> list[tuple[int, int]]:
+    """1-based (first, last) lines of each hidden region of a cell that tests something."""
+    lines, out, start = source.split("\n"), [], None
+    for i, line in enumerate(lines, 1):
+        if start is None and "BEGIN HIDDEN TESTS" in line:
+            start = i
+        elif start is not None and "END HIDDEN TESTS" in line:
+            if not is_grader_code(lines[start - 1:i]):
+                out.append((start, i))
+            start = None
+    return out
 
 
 def hidden_lines(assignment: str) -> list[str]:
@@ -220,10 +241,9 @@ def feedback_course(tmp_path_factory):
     for student in STUDENTS:
         run("db", "student", "add", student, f"--first-name={student}", "--last-name=Test")
     for a in ASSIGNMENTS:
-        handed_in = {
-            "untouched": nbformat.read(str(RELEASE / a / notebook_name(a)), as_version=4),
-            "hidden_fails": with_cell(solved_release(a), HIDDEN_FAILS[a]["cell"], HIDDEN_FAILS[a]["source"]),
-        }
+        handed_in = {"untouched": nbformat.read(str(RELEASE / a / notebook_name(a)), as_version=4)}
+        if a in HIDDEN_FAILS:
+            handed_in["hidden_fails"] = with_cell(solved_release(a), HIDDEN_FAILS[a]["cell"], HIDDEN_FAILS[a]["source"])
         for student, nb in handed_in.items():
             dest = course / "submitted" / student / a
             dest.mkdir(parents=True)
@@ -240,7 +260,7 @@ def feedback_course(tmp_path_factory):
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for a in ASSIGNMENTS:
-            for student in STUDENTS:
+            for student in students(a):
                 (sub_nb,) = gb.find_submission(a, student).notebooks
                 scores[(a, student)] = {g.name: (g.score, g.max_score) for g in sub_nb.grades}
     return {"course": course, "logs": logs, "scores": scores}
@@ -264,7 +284,7 @@ def test_setting_up_leaves_the_release_unchanged(feedback_course):
                     f"nbgrader generate_assignment changed {path.relative_to(COURSE)}")
 
 
-@pytest.mark.parametrize("a", ASSIGNMENTS)
+@pytest.mark.parametrize("a", sorted(HIDDEN_FAILS))
 def test_the_wrong_answer_fails_only_hidden_tests(feedback_course, a):
     """The premise of `hidden_fails`: its test cell failed inside a hidden region, after its visible tests."""
     spec = HIDDEN_FAILS[a]
@@ -272,10 +292,9 @@ def test_the_wrong_answer_fails_only_hidden_tests(feedback_course, a):
     (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == spec["test"]]
     line = failing_line(cell)
     assert line is not None, cell.outputs
-    lines = cell.source.split("\n")
-    begin = next(i for i, s in enumerate(lines) if "BEGIN HIDDEN TESTS" in s) + 1
-    end = next(i for i, s in enumerate(lines) if "END HIDDEN TESTS" in s) + 1
-    assert begin < line < end, f"{a}/{spec['test']} failed at line {line}, not in the hidden region {begin}..{end}"
+    regions = graded_regions(cell.source)
+    assert any(begin < line < end for begin, end in regions), (
+        f"{a}/{spec['test']} failed at line {line}, not in a hidden test region {regions}")
     assert feedback_course["scores"][(a, "hidden_fails")][spec["test"]][0] == 0
 
 
@@ -283,7 +302,7 @@ def test_the_wrong_answer_fails_only_hidden_tests(feedback_course, a):
 def test_feedback_shows_no_hidden_test_line(feedback_course, a):
     course = feedback_course["course"]
     assert len(hidden_lines(a)) >= 10
-    for student in STUDENTS:
+    for student in students(a):
         text = html_text(feedback_html(course, student, a))
         found = leaks(text, a, read_nb(course, "submitted", student, a), read_nb(course, "autograded", student, a))
         assert not found, f"{a}, {student}: hidden-test lines in the feedback: {found[:5]}"
@@ -292,7 +311,7 @@ def test_feedback_shows_no_hidden_test_line(feedback_course, a):
 @pytest.mark.parametrize("a", ASSIGNMENTS)
 def test_feedback_shows_no_traceback_of_a_test(feedback_course, a):
     course = feedback_course["course"]
-    for student in STUDENTS:
+    for student in students(a):
         text = html_text(feedback_html(course, student, a))
         graded = read_nb(course, "autograded", student, a)
         own_errors = 0
@@ -321,7 +340,7 @@ def test_feedback_shows_no_traceback_of_a_test(feedback_course, a):
 def test_feedback_shows_outcome_points_and_message(feedback_course, a):
     course = feedback_course["course"]
     outcomes = set()
-    for student in STUDENTS:
+    for student in students(a):
         text = html_text(feedback_html(course, student, a))
         graded = read_nb(course, "autograded", student, a)
         scores = feedback_course["scores"][(a, student)]
@@ -337,7 +356,9 @@ def test_feedback_shows_outcome_points_and_message(feedback_course, a):
             for out in cell.outputs:
                 if out.output_type == "error":
                     assert f"{out.ename}: {out.evalue}" in part, (a, student, gid, part[-600:])
-            n_regions = len(hidden_regions(cell.source))
+            n_regions = len(graded_regions(cell.source))
+            n_grader = len(hidden_regions(cell.source)) - n_regions
+            assert part.count("# the grader's code (not shown)") == n_grader, (a, student, gid, part[:600])
             found = re.findall(r"# hidden tests \(not shown; part of this cell's [\d.]+ points?\): "
                                r"(failed|not run|passed|not passed)", part)
             assert len(found) == n_regions, (a, student, gid, found)
@@ -345,10 +366,11 @@ def test_feedback_shows_outcome_points_and_message(feedback_course, a):
             if student == "hidden_fails" and gid == HIDDEN_FAILS[a]["test"]:
                 assert found == ["failed"], (a, gid, found)
                 assert HIDDEN_FAILS[a]["message"] in part, (a, gid, part[-600:])
-    assert {"failed", "not run", "passed"} <= outcomes, (a, outcomes)
+    if a in HIDDEN_FAILS:
+        assert {"failed", "not run", "passed"} <= outcomes, (a, outcomes)
 
 
-@pytest.mark.parametrize("a", ASSIGNMENTS)
+@pytest.mark.parametrize("a", sorted(HIDDEN_FAILS))
 def test_the_checks_find_the_leaks_of_plain_nbgrader(feedback_course, a):
     """Without HideHiddenTests the same checks fail: hidden lines and test tracebacks are in the feedback."""
     course = feedback_course["course"]
@@ -422,3 +444,30 @@ def test_text_quoting_hidden_code_is_withheld():
     assert passing.outputs[0].text == "Test result: passed (1 of 1 point)\n"
     assert "not run (a test above them failed first)" in early.source
     assert early.outputs[1].traceback == ["\x1b[31mAssertionError\x1b[39m: g(0) should be 0"]
+
+
+def test_grader_code_and_its_frames_are_not_shown():
+    """HideHiddenTests on made-up cells: the grader's set-up region is labelled, not given an outcome,
+    and a student's cell that called a function a test cell defined shows no frame of that test cell."""
+    safe_feedback = load_safe_feedback()
+    meta = dict(grade=True, solution=False, locked=True, grade_id="test_f", points=2, score=2.0, schema_version=3)
+    setup = ["### BEGIN HIDDEN TESTS", "# The grader's set-up: assert-free wrapper below", "def _watch(f):",
+             "    assert callable(f), 'not a function'", "    return f", "f = _watch(f)", "### END HIDDEN TESTS"]
+    test = nbformat.v4.new_code_cell(
+        source="\n".join(["# Tests: f", *setup, 'assert f(1) == 1, "f(1) should be 1"',
+                          "### BEGIN HIDDEN TESTS", "assert f(2) == 2, 'f(2) is wrong'", "### END HIDDEN TESTS"]),
+        metadata={"nbgrader": meta}, execution_count=3)
+    demo = nbformat.v4.new_code_cell(source="f(0)", execution_count=4)
+    demo.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="zero", traceback=[
+        "\x1b[31mValueError\x1b[39m Traceback (most recent call last)",
+        "Cell In[4], line 1\n----> 1 f(0)",
+        "Cell In[3], line 5, in _watch.<locals>.run()\n----> 5     return f",
+        "Cell In[2], line 2, in f(x)\n----> 2     raise ValueError('zero')",
+        "ValueError: zero"])]
+    nb = nbformat.v4.new_notebook(cells=[test, demo])
+    nb, _ = safe_feedback.HideHiddenTests().preprocess(nb, {})
+    assert safe_feedback.GRADER_CODE in test.source and "_watch" not in test.source
+    assert test.source.count("# hidden tests (not shown; part of this cell's 2 points): passed") == 1
+    shown = "\n".join(demo.outputs[0].traceback)
+    assert "Cell In[3]" not in shown and safe_feedback.WITHHELD_FRAME in shown
+    assert "Cell In[4]" in shown and "Cell In[2]" in shown  # the student's own frames stay
