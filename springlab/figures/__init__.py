@@ -7,8 +7,10 @@ Fig. 4 left, Fig. 5a, S2–S3, S4, S12), with those of SPEC §3.3–3.5. Each
 figure has a function that computes its data (``quick=True`` for a small,
 fast version, used by tests and lessons) and a ``draw_*`` function that
 returns a matplotlib Figure. :mod:`springlab.figures.fig1` holds Fig. 1's four
-phase diagrams and the shipped results; :mod:`springlab.cli.reproduce` runs
-all of them from the command line.
+phase diagrams and the shipped results; :mod:`springlab.figures.generalization`
+measures the paper's generalization claim on them (test accuracy against
+|κ| and E/E_min, Spearman's ρ per panel and pooled); :mod:`springlab.cli.reproduce`
+runs all of them from the command line.
 
 Above the sweeps and both halves; only the widgets and the command line import it.
 """
