@@ -46,6 +46,9 @@ _LAZY: dict[str, str] = {
     "elastic_energy": "chains.theory",
     "simulate_chain_reference": "chains.simulator",
     "chain_phase_diagram": "sweeps.chains",
+    "fit_chain": "chains.fit",
+    "ChainFit": "chains.fit",
+    "forecast_load_curve": "chains.fit",
     # networks
     "load_dataset": "networks.datasets",
     "Dataset": "networks.datasets",
@@ -67,6 +70,10 @@ _LAZY: dict[str, str] = {
     "train_batched": "networks.engine.batched",
     "RunStore": "sweeps.store",
     "load_result": "figures.fig1",
+    "generalization_claim": "figures.generalization",
+    "GeneralizationClaim": "figures.generalization",
+    "rank_correlation": "figures.generalization",
+    "plot_generalization": "figures.generalization",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -7,7 +7,7 @@ import sys
 
 from .cli.check import run_check
 
-BENCHMARKS = ("springs", "training", "sweep")
+BENCHMARKS = ("springs", "training", "sweep", "fit")
 
 
 def _parser() -> argparse.ArgumentParser:

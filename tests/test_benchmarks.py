@@ -21,3 +21,11 @@ def test_bench_sweep_prints_speed_up_and_throughput(capsys):
     assert sweep.main(["--models", "2", "--epochs", "1", "--repeats", "1", "--batch", "640", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "ratio batched speed-up over loop:" in out and "ratio auto (batched) / its bare products:" in out
+
+
+def test_bench_fit_prints_seconds_chains_per_second_and_ratio(capsys):
+    from springlab.cli.bench import fit
+
+    assert fit.main(["--chain", "--epochs", "20", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "seconds per fit:" in out and "chains per second" in out and "ratio fit / bare kernel" in out

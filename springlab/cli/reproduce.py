@@ -61,6 +61,8 @@ FIGURES: dict[str, Figure] = {
     "figS12": Figure("figS12", "Fig. S12: regression on Diabetes", (("springlab.figures.networks", "fig_s12"),)),
     "figS13": Figure("figS13", "Fig. S13: second-order chain phase diagram", (("springlab.figures.springs", "fig_s13"),)),
     "figS14": Figure("figS14", "Fig. S14: Langevin chain phase diagram", (("springlab.figures.springs", "fig_s14"),)),
+    "chainmap": Figure("chainmap", "Chains fitted across α × dropout and α × data noise (issue 17)",
+                       (("springlab.sweeps.chainmap", "chainmap"),)),
 }
 
 
@@ -134,6 +136,10 @@ def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress
         else:
             if draw is None:
                 raise RuntimeError(f"{name}: {module} has no draw_{function}")
+            if hasattr(data, "save"):  # results that are not phase diagrams but keep their data (chainmap)
+                written.append(data.save(out / f"{stem}.npz"))
+                if ship and not quick:
+                    written.append(data.save(RESULTS_DIR / f"{stem}.npz"))
             fig = draw(data)
         written.append(_save_figure(fig, out / f"{stem}.png"))
     return written

@@ -6,6 +6,9 @@
   the runs, train them batched (locally, in processes or on Dask), assemble;
 - :mod:`~springlab.sweeps.store` — :class:`RunStore`, finished runs on disk,
   so an interrupted sweep resumes.
+- :mod:`~springlab.sweeps.chainmap` — :func:`chain_map`: a chain fitted
+  (:func:`springlab.fit_chain`) to every cell of α × dropout or α × data
+  noise; ``reproduce chainmap``.
 
 Above both halves: a sweep uses the chain model or the networks, never the reverse.
 """
