@@ -59,3 +59,15 @@ def test_display_bundle_has_short_deterministic_text():
     bundle = p._repr_mimebundle_()
     assert bundle["text/plain"] == "Panel('demo'; controls: n, upto)"
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_display_bundle_carries_the_current_figure_as_png():
+    import base64
+
+    p, _ = make()
+    png = base64.b64decode(p._repr_mimebundle_()["image/png"])
+    assert png.startswith(b"\x89PNG") and png == bytes(p.image.value)
+    p.controls["n"].value = 3  # the bundle follows the figure shown now
+    assert base64.b64decode(p._repr_mimebundle_()["image/png"]) == bytes(p.image.value) != png
+    q, _ = make(run_button=True)  # nothing drawn yet: no image to fall back on
+    assert "image/png" not in q._repr_mimebundle_()

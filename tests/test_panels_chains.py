@@ -173,6 +173,10 @@ def test_phase_diagram_panel_runs_on_click_with_progress_and_cache():
     p.controls["n_eps"].value = 3
     p.button.click()
     assert p.n_computes == 2 and p.result.load.shape == (2, 3, 8) and png(p) != first
+    # the colour bar shows the absolute energies of pd.energy and says which k they have
+    ax, cbar = p.figure.axes[0], p.figure.axes[-1]
+    assert np.array_equal(np.asarray(ax.images[0].get_array()), p.result.energy)
+    assert "k = 1" in cbar.get_ylabel() and "k·y²" not in cbar.get_ylabel()
     p.controls["order"].value = "langevin"  # resets the ranges to Fig. S14's
     assert p.controls["mu_range"].value == pytest.approx(phase_preset("langevin")["mu_right"], abs=1e-3)
     assert phase_preset("langevin")["params"]["k"] == 0.1  # Fig. S14's fixed parameters

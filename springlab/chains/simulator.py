@@ -409,7 +409,7 @@ class ChainRun:
     load : ndarray, shape (n, L+1)
         Load curves ``D_l = y - x_l``, ``l = 0..L`` (``x_0 = 0``, so ``load[:, 0] = y``).
     energy : ndarray, shape (n,)
-        Elastic energy ``k/2 Σ_{l=1}^{L+1} (x_l - x_{l-1})²`` (units of k·y²).
+        Elastic energy ``k/2 Σ_{l=1}^{L+1} (x_l - x_{l-1})²`` (absolute: units of force × length, with k in force per length and x in length).
     force : ndarray, shape (n,)
         Force ``k (y - x_L)`` with which the target pulls the last block.
     parameters : dict

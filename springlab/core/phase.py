@@ -44,7 +44,7 @@ class PhaseDiagram:
     load : ndarray, shape (R, C, L+1)
         Seed-averaged final load curve per cell.
     energy : ndarray, shape (R, C), optional
-        Chains: seed-averaged elastic energy (units of k·y²).
+        Chains: seed-averaged elastic energy ``k/2 Σ d²`` (absolute, force × length).
     test_accuracy : ndarray, shape (R, C), optional
         Networks: seed-averaged test accuracy in [0, 1].
     load_seeds : ndarray, shape (R, C, S, L+1), optional

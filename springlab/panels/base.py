@@ -1,6 +1,7 @@
 """The one panel mechanism every lesson widget uses (see :mod:`springlab.panels`)."""
 from __future__ import annotations
 
+import base64
 import inspect
 import io
 from dataclasses import dataclass, field
@@ -140,12 +141,24 @@ class Panel:
         self.n_draws += 1
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        # The widget view, with a short, deterministic text/plain in place of the
-        # widget tree's repr (which would embed the PNG bytes): nbval compares it.
+        """The widget view, a short text and a PNG of the figure as it is now.
+
+        The text/plain is short and deterministic in place of the widget tree's
+        repr (which would embed the PNG bytes): nbval compares it. The
+        image/png is the figure when the panel is displayed, its default state
+        in a lesson: frontends without the widget state show it instead of the
+        view (nbconvert's HTML and nbviewer skip a view whose model is not in the
+        notebook; JupyterLab renders the view, an unsafe mimetype, only in a
+        trusted notebook; GitHub draws the PNG). nbval does not compare PNGs,
+        so numbers drawn into it may move across CPUs.
+        """
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         data = dict(data or {})
         data["text/plain"] = repr(self)
+        png = bytes(self.image.value or b"")
+        if png:
+            data["image/png"] = base64.b64encode(png).decode("ascii")
         return data
 
     def __repr__(self) -> str:

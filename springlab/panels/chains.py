@@ -361,7 +361,9 @@ def phase_diagram_panel(n_mu: int = 5, n_eps: int = 5, seeds: int = 3, run_now: 
         ax = fig.add_subplot()
         preset = phase_preset(s["order"])
         plot_phase_diagram(pd, ax=ax, colorbar=False)
-        fig.colorbar(ax.images[0], ax=ax, label="elastic energy (k·y² units)", fraction=0.05, pad=0.02)
+        # absolute energies, E = k/2 Σ d² with this figure's k (0.1 for Fig. S14), not E / (k y²)
+        fig.colorbar(ax.images[0], ax=ax, label=f"elastic energy E = (k/2) Σ d², k = {preset['params']['k']:g}",
+                     fraction=0.05, pad=0.02)
         ax.set_ylabel("friction μ→ (force units)")
         ax.set_xlabel("noise ε (force·√time)" if s["order"] != "langevin" else "initial noise ε₀ (force·√time)")
         counts = {shape: int(np.sum(pd.shape == shape)) for shape in ("concave", "linear", "convex")}

@@ -227,8 +227,13 @@ _LR_OPTIONS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 _BATCH_OPTIONS = (50, 100, 200, 400, 2560)
 
 
-def two_systems_panel(run_now: bool = True, epochs: int = 20) -> Panel:
+def two_systems_panel(run_now: bool = True, epochs: int = 100) -> Panel:
     """Network trajectories beside chain trajectories (Fig. 4), with controls for both.
+
+    The network trains until its training loss is below
+    :data:`springlab.networks.experiments.FIG4_STOP_LOSS`, at most ``epochs``
+    epochs (:func:`springlab.networks.experiments.fig4_network_run`), so that
+    regimes are compared at one training loss, not one training time.
 
     Controls: ``preset`` (the three regimes of Fig. 4, setting both sides;
     any other move makes it "custom"), chain ``mu_right``, ``mu_left``,
@@ -289,8 +294,8 @@ def two_systems_panel(run_now: bool = True, epochs: int = 20) -> Panel:
         a1, a2, a3 = fig.subplots(1, 3, width_ratios=[1, 1, 0.8])
         plot_trajectories(net.epochs_recorded, net.load, ax=a1, extra=net.loss_at_records(), extra_label="training loss",
                           time_label="epoch", ylabel="separation $D_l$", legend=False)
-        a1.set_title(f"network: lr {s['lr']:g}, batch {s['batch_size']}, dropout {s['dropout']:.2f}",
-                     fontsize="medium")
+        a1.set_title(f"network: lr {s['lr']:g}, batch {s['batch_size']}, dropout {s['dropout']:.2f}; "
+                     f"loss {net.loss[-1]:.2f} at epoch {net.epochs_run}", fontsize="medium")
         plot_trajectories(chain.times, chain.load, ax=a2, extra=chain.force, extra_label="force on last block",
                           time_label="time (model units)", ylabel="$D_l = y - x_l$ (units of y)", legend=False)
         a2.set_title(f"chain: μ→ {s['mu_right']:.2f}, μ← {s['mu_left']:.2f}, ε {s['eps']:.3f}", fontsize="medium")
@@ -358,8 +363,8 @@ def generalization_panel(run_now: bool = True, epochs: int = 100) -> Panel:
         tw.plot(np.arange(1, run.loss.size + 1), run.loss, color="k", ls="--", label="training loss")
         tw.set_yscale("log")
         tw.set_ylabel("training loss (cross-entropy)")
-        a2.set_title(f"α {s['alpha']:.1f}, lr {s['lr']:g}, dropout {s['dropout']:.2f}: "
-                     f"test accuracy {run.test_accuracy:.1%}", fontsize="medium")
+        a2.set_title(f"α {s['alpha']:.1f}, lr {s['lr']:g}, dropout {s['dropout']:.2f}: test accuracy "
+                     f"{run.test_accuracy:.1%}, training loss {run.loss[-1]:.3f}", fontsize="medium")
 
     panel = Panel(controls, compute, draw, run_button=True, figsize=(10.0, 3.8),
                   title="Training and test load curves (Fig. S4, reduced): press Run")

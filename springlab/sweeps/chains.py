@@ -89,7 +89,8 @@ def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps
     -------
     PhaseDiagram
         ``.load`` (R, C, L+1) seed-averaged final ``D_l``, ``.energy`` (R, C)
-        seed-averaged final elastic energy (units of k·y²), ``.load_seeds``
+        seed-averaged final elastic energy ``k/2 Σ d²`` (absolute, force ×
+        length; not divided by k·y²), ``.load_seeds``
         (R, C, S, L+1), ``.curvature``, ``.shape``; ``.metadata`` records the
         fixed parameters, seeds, wall time and springlab version.
 
