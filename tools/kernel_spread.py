@@ -57,31 +57,48 @@ for i, a in enumerate(pd.rows[1]):
 order("test accuracy of the cells (best and worst)", pd.test_accuracy.ravel(), ends=True)
 """,
     "08": """
-from springlab.networks.experiments import FIG4_NETWORK, fig4_network_run
+from springlab.networks.experiments import FIG4_NETWORK, FIG4_STOP_LOSS, fig4_network_run
 for name, kw in FIG4_NETWORK.items():
-    shape(name, fig4_network_run(**kw, epochs=20).final.curvature)
+    run = fig4_network_run(**kw)
+    shape(name, run.final.curvature)
+    claim(f"{name}: epochs short of 100 (stopped by the loss)", 100 - run.epochs_run, 0.5)
+    if name != "lazy":
+        shape(f"{name} after 1 epoch", sl.LoadCurve(run.load[1]).curvature)
+lazy = fig4_network_run(**FIG4_NETWORK["lazy"], stop_loss=0.0)
+loss = lazy.loss_at_records()
+kappa = np.array([sl.LoadCurve(D).curvature for D in lazy.load])
+late = loss < 0.6
+claim("lazy 100 epochs: 0.05 - final loss", 0.05 - loss[-1], 0.0)
+claim("lazy: min kappa once loss < 0.6, > 0.1", kappa[late].min(), 0.1)
+claim("lazy: 0.1 - spread of kappa once loss < 0.6", 0.1 - np.ptp(kappa[late]), 0.0)
 """,
     "09": """
 from springlab.core.energy import energy_ratio
 from springlab.figures.networks import cnn_dropout_schedule
 from springlab.networks.experiments import generalization_run
-accs = []
+acc, kap, en = {}, {}, {}
 for lr in (1e-4, 1e-3, 1e-2):
-    run = generalization_run(alpha=0.2, lr=lr, dropout=0.0, epochs=100)
-    shape(f"lr {lr:g} train", run.final.curvature)
-    num(f"lr {lr:g} E/E_min", energy_ratio(run.final.values), 1)
-    shape(f"lr {lr:g} test", run.final_test.curvature)
-    accs.append(run.test_accuracy)
-claim("lr 1e-4 worst: its gap below the others", min(accs[1:]) - accs[0], 0.0)
-claim("lr 1e-3 and 1e-2 within a point: 0.01 - |difference|", 0.01 - abs(accs[1] - accs[2]), 0.0)
+    run = generalization_run(alpha=0.2, lr=lr, dropout=0.0, epochs=1500, stop_loss=0.01)
+    claim(f"lr {lr:g}: epochs short of 1500", 1500 - run.epochs_run, 0.5)
+    claim(f"lr {lr:g} train: kappa > 0", run.final.curvature, 0.0)
+    claim(f"lr {lr:g}: kappa train - kappa test > 0", run.final.curvature - run.final_test.curvature, 0.0)
+    acc[lr], kap[lr], en[lr] = run.test_accuracy, abs(run.final.curvature), energy_ratio(run.final.values)
+order("test accuracy of the three", list(acc.values()))
+order("|kappa| of the three", list(kap.values()))
+order("E/E_min of the three", list(en.values()))
 ph = cnn_dropout_schedule()
 k = [sl.LoadCurve(p["load"]).curvature for p in ph]
+e = [energy_ratio(p["load"]) for p in ph]
 acc = [p["test_accuracy"] for p in ph]
+fit = [p["train_accuracy"] for p in ph]
 shape("CNN no dropout", k[0])
 claim("CNN kappa drop with 5 % dropout > 0.2", k[0] - k[1], 0.2)
+claim("CNN E/E_min 5 % > 1.4", e[1], 1.4)
+claim("CNN E/E_min 5 % lowest", min(e[0], e[2]) - e[1], 0.0)
 claim("CNN accuracy gain with 5 % dropout > 0", acc[1] - acc[0], 0.0)
 shape("CNN 30 % dropout", k[2])
-claim("CNN accuracy loss with 30 % dropout > 0", acc[1] - acc[2], 0.0)
+claim("CNN test accuracy loss with 30 % dropout > 0.2", acc[1] - acc[2], 0.2)
+claim("CNN training accuracy loss with 30 % dropout > 0.2", fit[1] - fit[2], 0.2)
 """,
     "10": """
 from springlab.networks.experiments import beyond_run
@@ -89,18 +106,23 @@ for lr, p in ((1e-4, 0.0), (1e-2, 0.0), (2e-2, 0.3)):
     run, _ = beyond_run("diabetes", lr=lr, dropout=p)
     shape(f"diabetes lr {lr:g} p {p:g}", run.final.curvature)
     claim(f"diabetes lr {lr:g} p {p:g}: epochs short of 300", 300 - run.epochs_run, 0.5)
-for lr, p in ((1e-3, 0.0), (1e-2, 0.0), (1e-2, 0.1)):
-    lc = beyond_run("deep_linear", lr=lr, dropout=p)[0].final
-    shape(f"deep linear lr {lr:g} p {p:g}", lc.curvature)
-    num(f"deep linear lr {lr:g} p {p:g}: kappa", lc.curvature, 2)
-    for l, v in enumerate(lc.values):
-        num(f"deep linear lr {lr:g} p {p:g}: D_{l}", v, 2)
-(calm, calm_dhat), (noisy, noisy_dhat) = beyond_run("digits", lr=1e-4), beyond_run("digits", lr=2e-2)
+deep = {}
+for batch, lr, p in ((100, 1e-3, 0.0), (100, 1e-2, 0.0), (2, 1e-3, 0.0), (2, 1e-2, 0.0), (100, 1e-2, 0.1)):
+    run = beyond_run("deep_linear", lr=lr, dropout=p, batch_size=batch, epochs=5000, stop_loss=2e-3)[0]
+    deep[batch, lr, p] = run.final.values
+    shape(f"deep linear batch {batch} lr {lr:g} p {p:g}", run.final.curvature)
+    claim(f"deep linear batch {batch} lr {lr:g} p {p:g}: epochs short of 5000", 5000 - run.epochs_run, 0.5)
+claim("deep linear full batch: 0.05 - max |D(lr 1e-2) - D(lr 1e-3)|",
+      0.05 - np.max(np.abs(deep[100, 1e-2, 0.0] - deep[100, 1e-3, 0.0])), 0.0)
+(calm, calm_dhat), (noisy, noisy_dhat) = (beyond_run("digits", lr=lr, epochs=3000, stop_loss=0.01)
+                                          for lr in (1e-4, 2e-2))
+for lr, run in ((1e-4, calm), (2e-2, noisy)):
+    claim(f"digits lr {lr:g}: epochs short of 3000", 3000 - run.epochs_run, 0.5)
 shape("digits lr 1e-4 D", calm.final.curvature)
 shape("digits lr 2e-2 D", noisy.final.curvature)
 shape("digits lr 1e-4 Dhat", sl.LoadCurve(calm_dhat).curvature)
-claim("digits lr 2e-2 |kappa Dhat| < 0.2", 0.2 - abs(sl.LoadCurve(noisy_dhat).curvature), 0.0)
-claim("digits accuracy gain > 0.03", noisy.test_accuracy - calm.test_accuracy, 0.03)
+shape("digits lr 2e-2 Dhat", sl.LoadCurve(noisy_dhat).curvature)
+claim("digits: 0.03 - |accuracy difference|", 0.03 - abs(noisy.test_accuracy - calm.test_accuracy), 0.0)
 """,
 }
 
