@@ -106,6 +106,15 @@ def rows_against_claim(claim, z=2.0):
                 rows.add((name, round(float(alpha), 1)))
     return rows
 '''),
+    "ps7_capstone_fit": dict(
+        cell="best_scale", test="test_best_scale", message="when the chain moves against the gains",
+        source='''
+def best_scale(X, G):
+    X, G = np.asarray(X, dtype=float), np.asarray(G, dtype=float)
+    xx = np.sum(X * X)
+    a = float(np.sum(X * G) / xx) if xx > 0 else 0.0  # wrong: not clipped at 0
+    return a, float(np.sum((G - a * X) ** 2) / np.sum(G * G))
+'''),
 }
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 FRAME_RE = re.compile(r"^\s*Cell\s+In\s*\[(\d+)\]\s*,\s*line\s+(\d+)")
