@@ -109,8 +109,6 @@ class PhaseDiagram:
     # -- storage -----------------------------------------------------------
     def save(self, path) -> Path:
         """Write to ``path`` (``.npz``) atomically; :meth:`load_file` reads it back."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {
             "row_values": self.rows[1],
             "col_values": self.cols[1],
@@ -122,11 +120,7 @@ class PhaseDiagram:
         header = {"rows": self.rows[0], "cols": self.cols[0], "tolerance": self.tolerance,
                   "metadata": self.metadata}
         arrays["header"] = np.frombuffer(json.dumps(header, sort_keys=True, default=str).encode(), dtype=np.uint8)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        tmp.replace(path)
-        return path
+        return write_npz_atomic(path, arrays, compressed=True)
 
     @classmethod
     def load_file(cls, path) -> "PhaseDiagram":
@@ -142,6 +136,21 @@ class PhaseDiagram:
         extra = [n for n in ("energy", "test_accuracy") if getattr(self, n) is not None]
         return (f"PhaseDiagram(rows={self.rows[0]!r} ×{R}, cols={self.cols[0]!r} ×{C}, L={Lp1 - 1}"
                 + (", with " + ", ".join(extra) if extra else "") + ")")
+
+
+def write_npz_atomic(path, arrays: dict, *, compressed: bool = False) -> Path:
+    """Write ``arrays`` to ``path`` (``.npz``) through a temporary file and a rename.
+
+    An interruption leaves the previous file (a resumable sweep's checkpoint,
+    a shipped result) whole instead of half written. Returns the path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        (np.savez_compressed if compressed else np.savez)(fh, **arrays)
+    tmp.replace(path)
+    return path
 
 
 def subsample_axis(values, n: int | None):

@@ -49,6 +49,7 @@ import numpy as np
 
 from .. import __version__
 from ..chains.fit import fit_chain
+from ..core.phase import write_npz_atomic
 
 __all__ = ["ChainMap", "ChainMaps", "chain_map", "chainmap", "draw_chainmap", "load_chainmap", "CHAINMAP_GRIDS",
            "FITTED", "SHIPPED_CHAINMAP"]
@@ -169,17 +170,11 @@ class ChainMaps(dict):
     """``{knob: ChainMap}``, saved together in one ``.npz`` (what ``reproduce chainmap`` writes and ships)."""
 
     def save(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {}
         for knob, m in self.items():
             arrays.update(m.to_arrays(prefix=f"{knob}/"))
         arrays["knobs"] = np.array(list(self))
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        tmp.replace(path)
-        return path
+        return write_npz_atomic(path, arrays)
 
     @classmethod
     def load(cls, path) -> ChainMaps:

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..core.energy import load_energy
-from ..core.phase import PhaseDiagram
+from ..core.phase import PhaseDiagram, write_npz_atomic
 from ..chains.simulator import PARAMS, param_row, run_batch, validate_chain_parameters
 
 __all__ = ["chain_phase_diagram", "AXIS_PARAMETERS"]
@@ -47,11 +47,8 @@ def _axis(axis, name):
 
 
 def _save_checkpoint(path: Path, fingerprint: str, load_seeds, energy_seeds, done) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, fingerprint=np.array(fingerprint), load_seeds=load_seeds, energy_seeds=energy_seeds, done=done)
-    tmp.replace(path)  # atomic: an interruption leaves the previous checkpoint
+    write_npz_atomic(path, dict(fingerprint=np.array(fingerprint), load_seeds=load_seeds, energy_seeds=energy_seeds,
+                                done=done))  # an interruption leaves the previous checkpoint
 
 
 def chain_phase_diagram(rows=("mu_right", np.linspace(0.0, 0.3, 16)), cols=("eps", np.linspace(0.0, 0.15, 16)),
