@@ -584,6 +584,46 @@ def submit(course: Path, student: str, assignment: str, nb) -> None:
     nbformat.write(nb, str(dest / notebook_name(assignment)))
 
 
+def new_course(tmp_path_factory, name: str, *assignments: str) -> Path:
+    """A temporary copy of the course (config, feedback preprocessor, the given sources or all of them)."""
+    course = tmp_path_factory.mktemp(name) / "course"
+    course.mkdir()
+    shutil.copy2(COURSE / "nbgrader_config.py", course)
+    shutil.copy2(COURSE / "safe_feedback.py", course)  # the config's feedback preprocessor (generate_feedback)
+    if assignments:
+        for a in assignments:
+            shutil.copytree(SOURCE / a, course / "source" / a)
+    else:
+        shutil.copytree(SOURCE, course / "source")
+    return course
+
+
+def gradebook_scores(course: Path) -> dict:
+    """Every autograded submission's scores, by (assignment, student): code, max_code, max_written, cells."""
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for assignment in gb.assignments:
+            for sub in assignment.submissions:
+                (sub_nb,) = sub.notebooks
+                scores[(assignment.name, sub.student.id)] = {
+                    "code": sub.code_score, "max_code": sub.max_code_score, "max_written": sub.max_written_score,
+                    "cells": {g.name: (g.score, g.max_score) for g in sub_nb.grades if g.cell.cell_type == "code"},
+                }
+    return scores
+
+
+def wrong_source(assignment: str, cell: str, name: str) -> str:
+    """The source of the wrong answer ``name`` to ``cell`` in :data:`WRONG` (reused by the feedback test)."""
+    return next(v["source"] for v in WRONG[assignment][cell] if v["name"] == name)
+
+
+def lost(cells: dict) -> set[str]:
+    """The grade ids of the cells {grade id: (score, max score)} that lost points."""
+    return {gid for gid, (score, max_score) in cells.items() if score < max_score}
+
+
 def rounds(assignment: str) -> list[dict]:
     """The submissions of wrong answers for one problem set: {answer cell: variant} per round.
 
@@ -615,11 +655,7 @@ def round_student(s: int) -> str:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """A temporary course: generated, submissions made and autograded; yields scores and timings."""
-    course = tmp_path_factory.mktemp("course") / "course"
-    course.mkdir()
-    shutil.copy2(COURSE / "nbgrader_config.py", course)
-    shutil.copy2(COURSE / "safe_feedback.py", course)  # the config's feedback preprocessor (generate_feedback)
-    shutil.copytree(SOURCE, course / "source")
+    course = new_course(tmp_path_factory, "course")
     nbgrader(["generate_assignment", "*", "--force"], cwd=course)
     for a in ASSIGNMENTS:
         submit(course, "solution", a, solved_release(a))
@@ -643,18 +679,7 @@ def graded(tmp_path_factory):
     times["endless_loop"] = time.perf_counter() - t0
     print("autograde timings (s):", {k: round(v, 1) for k, v in times.items()})
 
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for assignment in gb.assignments:
-            for sub in assignment.submissions:
-                (sub_nb,) = sub.notebooks
-                scores[(assignment.name, sub.student.id)] = {
-                    "code": sub.code_score, "max_code": sub.max_code_score, "max_written": sub.max_written_score,
-                    "cells": {g.name: (g.score, g.max_score) for g in sub_nb.grades if g.cell.cell_type == "code"},
-                }
-    return {"course": course, "scores": scores, "times": times}
+    return {"course": course, "scores": gradebook_scores(course), "times": times}
 
 
 # -- the course's shape ---------------------------------------------------------------------------

@@ -37,7 +37,8 @@ import nbformat
 import pytest
 
 # helpers of the course's main test (tests/test_course.py)
-from test_course import ASSIGNMENTS, COURSE, RELEASE, SOURCE, nbgrader, notebook_name, solved_release, with_cell
+from test_course import (ASSIGNMENTS, COURSE, RELEASE, SOURCE, nbgrader, notebook_name, solved_release, with_cell,
+                         wrong_source)
 
 STUDENTS = ("untouched", "hidden_fails")
 
@@ -51,14 +52,7 @@ def students(a: str) -> tuple[str, ...]:
 HIDDEN_FAILS = {
     "ps1_friction_step": dict(
         cell="relax", test="test_relaxation", message="draw one rng.standard_normal(L) per step",
-        source='''
-def relax(L=7, *, k=1.0, y=1.0, mu_right=0.0, mu_left=0.0, eta=0.01, eps=0.0, t_max=100.0, seed=0):
-    rng = np.random.default_rng(seed + 1)  # wrong: not the generator of the given seed
-    x = np.zeros(L)
-    for _ in range(int(round(t_max / eta))):
-        x = euler_step(x, rng.standard_normal(L), k=k, y=y, mu_right=mu_right, mu_left=mu_left, eta=eta, eps=eps)
-    return x
-'''),
+        source=wrong_source("ps1_friction_step", "relax", "other_seed")),
     "ps2_equilibrium": dict(
         cell="min_extension", test="test_min_extension", message="is not where x_1* of Eq. (7) reaches 0",
         source='''

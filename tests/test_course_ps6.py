@@ -11,18 +11,19 @@ tests/test_course_feedback.py.
 """
 from __future__ import annotations
 
-import shutil
 
 import nbformat
 import pytest
 from test_course import (
-    COURSE,
     RELEASE,
     SOURCE,
     nbgrader,
     notebook_name,
     solved_release,
     submit,
+    gradebook_scores,
+    lost,
+    new_course,
     with_cell,
 )
 
@@ -98,11 +99,7 @@ SUBMISSIONS = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """A course holding problem set 6 only: generated, every submission autograded; yields the scores."""
-    course = tmp_path_factory.mktemp("course_ps6") / "course"
-    course.mkdir()
-    shutil.copy2(COURSE / "nbgrader_config.py", course)
-    shutil.copy2(COURSE / "safe_feedback.py", course)
-    shutil.copytree(SOURCE / PS, course / "source" / PS)
+    course = new_course(tmp_path_factory, "course_ps6", PS)
     nbgrader(["generate_assignment", PS, "--force"], cwd=course)
     submit(course, "solution", PS, solved_release(PS))
     for student, answers in SUBMISSIONS.items():
@@ -112,21 +109,7 @@ def graded(tmp_path_factory):
         submit(course, student, PS, nb)
     nbgrader(["autograde", PS], cwd=course)
 
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for sub in gb.find_assignment(PS).submissions:
-            (sub_nb,) = sub.notebooks
-            scores[sub.student.id] = {
-                "code": sub.code_score, "max_code": sub.max_code_score, "max_written": sub.max_written_score,
-                "cells": {g.name: (g.score, g.max_score) for g in sub_nb.grades if g.cell.cell_type == "code"},
-            }
-    return {"course": course, "scores": scores}
-
-
-def lost(cells: dict) -> set[str]:
-    return {gid for gid, (score, max_score) in cells.items() if score < max_score}
+    return {"course": course, "scores": {student: v for (_, student), v in gradebook_scores(course).items()}}
 
 
 def test_solution_earns_full_marks_and_leaves_the_written_answer(graded):
