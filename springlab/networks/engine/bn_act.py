@@ -178,8 +178,11 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgamma, dbeta
 
     Writes ``dgamma`` and ``dbeta``, float[G, C], and, if ``want_dz``, ``dz``
     (G, B, C) and its batch sums ``dzsum`` (G, C): the gradient of the bias
-    of a linear layer before this one. Two passes over ``z`` and ``dy``: the
-    first for the sums of BatchNorm's backward, the second for ``dz``.
+    of a linear layer before this one. Two passes over ``z``: the first, over
+    ``dy`` too, for the sums of BatchNorm's backward, keeping ``∂L/∂u`` in
+    ``dz`` (always of ``z``'s shape; scratch when not ``want_dz``); the
+    second turns it into ``∂L/∂z`` in place, without hashing the dropout
+    mask again.
     """
     G, B, C = z.shape
     m = np.empty(C, z.dtype)
@@ -200,16 +203,19 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgamma, dbeta
             for i in range(i0, min(i0 + _BLOCK, B)):
                 zi, dyi = zg[i], dyg[i]
                 base = np.uint64(i * C)
+                gi = dzg[i]  # ∂L/∂u kept here for the second pass (overwritten there by ∂L/∂z)
                 if thr == 0:  # no dropout: a loop without the mask's hash, which vectorises
                     for j in range(C):
                         zc = zi[j] - m[j]
                         d = dyi[j] * al if zc * k[j] + bg[j] < 0 else dyi[j]
+                        gi[j] = d
                         p1[j] += d
                         p2[j] += d * zc
                     continue
                 for j in range(C):
                     zc = zi[j] - m[j]
                     d = _act_grad(dyi[j], zc * k[j] + bg[j], al, sc, key, thr, base + np.uint64(j))
+                    gi[j] = d
                     p1[j] += d
                     p2[j] += d * zc
             _flush(p1, sb)
@@ -226,20 +232,10 @@ def _backward(dy, z, gamma, beta, model, bits, stats, want_dz, dz, dgamma, dbeta
         sb[:] = 0.0  # now collects Σ ∂z
         for i0 in range(0, B, _BLOCK):
             for i in range(i0, min(i0 + _BLOCK, B)):
-                zi, dyi, dzi = zg[i], dyg[i], dzg[i]
-                base = np.uint64(i * C)
-                if thr == 0:
-                    for j in range(C):
-                        zc = zi[j] - m[j]
-                        d = dyi[j] * al if zc * k[j] + bg[j] < 0 else dyi[j]
-                        v = k[j] * d - c0[j] - zc * c1[j]
-                        dzi[j] = v
-                        p1[j] += v
-                    continue
-                for j in range(C):
+                zi, dzi = zg[i], dzg[i]
+                for j in range(C):  # dzi holds ∂L/∂u from the first pass: no second mask hash
                     zc = zi[j] - m[j]
-                    d = _act_grad(dyi[j], zc * k[j] + bg[j], al, sc, key, thr, base + np.uint64(j))
-                    v = k[j] * d - c0[j] - zc * c1[j]
+                    v = k[j] * dzi[j] - c0[j] - zc * c1[j]
                     dzi[j] = v
                     p1[j] += v
             _flush(p1, sb)
