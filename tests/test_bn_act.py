@@ -138,3 +138,37 @@ def test_bad_input_names_the_parameter(kw, match):
 def test_a_batch_of_one_is_refused_as_batchnorm_refuses_it():
     with pytest.raises(ValueError, match="at least 2 samples"):
         bn_act(torch.randn(1, 4), torch.ones(4), torch.zeros(4))
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_models_split_between_threads_give_the_same_bits(threads, dtype):
+    """The parallel kernels hand whole models to threads: outputs, statistics and gradients equal one thread's."""
+    from springlab.networks.engine.bn_act import backward_kernel, forward_kernel
+
+    G, B, C = 5, 70, 24
+    rng = np.random.default_rng(4)
+    z, dy = (rng.standard_normal((G, B, C)).astype(dtype) for _ in range(2))
+    gamma, beta = (rng.standard_normal((G, C)).astype(dtype) for _ in range(2))
+    model, bits = model_constants(np.linspace(0, 1, G), np.array([0.0, 0.1, 0.5, 0.0, 0.3]),
+                                  torch.float64 if dtype == np.float64 else torch.float32)
+    bits[0] = np.arange(1, G + 1, dtype=np.uint64) * 7919
+    results = []
+    for t in (1, threads):
+        y, stats = np.empty_like(z), np.empty((3, G, C), dtype)
+        run_mean, run_var = np.zeros((G, C), dtype), np.ones((G, C), dtype)
+        dz, dgamma, dbeta, dzsum = np.empty_like(z), *(np.empty((G, C), dtype) for _ in range(3))
+        forward_kernel(t, z, gamma, beta, model, bits, 1e-5, y, stats, run_mean, run_var, np.full(G, 0.1))
+        backward_kernel(t, dy, z, gamma, beta, model, bits, stats, True, dz, dgamma, dbeta, dzsum)
+        results.append((y, stats, run_mean, run_var, dz, dgamma, dbeta, dzsum))
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+
+
+def test_small_calls_stay_on_one_thread():
+    from springlab.networks.engine.bn_act import PARALLEL_MIN_ELEMENTS, kernel_threads
+
+    assert kernel_threads(12, 64, 100) == 1  # a small-batch step: waking a thread costs more than it saves
+    assert kernel_threads(1, 10**6, 100) == 1  # one model is never split (its sums run along the batch)
+    assert 1 <= kernel_threads(6, 2560, 100) <= min(6, torch.get_num_threads())
+    assert 6 * 2560 * 100 >= PARALLEL_MIN_ELEMENTS

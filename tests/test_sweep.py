@@ -110,6 +110,31 @@ def test_batched_trainer_stops_early_like_train(data):
     np.testing.assert_allclose(got[0].loss, ref.loss, rtol=1e-5)
 
 
+def test_kernels_split_between_threads_train_the_same_bits(data, monkeypatch):
+    """float32, dropout, per-model lr: the BatchNorm and Adam kernels split over threads change no bit of a training."""
+    from springlab.networks.engine import adam, batched
+    from springlab.networks.models import MLP
+
+    def run():
+        models = [MLP(data.in_dim, width=32, depth=2, alpha=a, dropout=0.2, seed=s) for s, a in enumerate((0.0, 0.5, 1.0))]
+        runs = batched.train_batched(models, data, lr=[1e-3, 3e-3, 1e-2], batch_size=1000, epochs=2, seed=[0, 1, 2],
+                                     stop_loss=0.0)
+        return [r.loss for r in runs], [r.load for r in runs]
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        one = run()
+        monkeypatch.setattr(batched, "kernel_threads", lambda G, B, C: min(G, 2))  # every call split, big or small
+        monkeypatch.setattr(adam, "PARALLEL_MIN_ELEMENTS", 0)
+        split = run()
+    finally:
+        torch.set_num_threads(previous)
+    for a, b in zip(one, split):
+        for x, y in zip(a, b):
+            assert np.array_equal(x, y)
+
+
 def test_sweep_loop_and_batched_strategies_agree():
     kw = dict(alpha=[0.0, 1.0], knob=("dropout", [0.2, 0.0]), seeds=2, batch_size=256, store=False, **TINY)
     loop = dnn_phase_diagram(strategy="loop", **kw)

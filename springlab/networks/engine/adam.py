@@ -21,8 +21,11 @@ device. :func:`adam_step` does the same arithmetic in one compiled Numba
 pass over a flat buffer that holds all parameters of all models (CPU):
 torch's optimizer spends about 0.7 ms of Python and dispatch per step on
 the thirty tensors of a 7-layer MLP, several times the arithmetic
-(``python -m springlab bench training``). ``tests/test_adam.py`` checks
-kernel against reference and reference against ``torch.optim.Adam``.
+(``python -m springlab bench training``). :func:`adam_stepper` checks the
+buffers once for a whole training and, for many models, splits them
+between torch's threads (whole models per thread: the same bits on any
+thread count). ``tests/test_adam.py`` checks kernel against reference,
+parallel against serial, and reference against ``torch.optim.Adam``.
 
 Layout of the flat buffers: parameter-major, then model. Parameter tensor
 ``i`` of ``n_i`` elements per model occupies ``G * n_i`` consecutive
@@ -32,13 +35,13 @@ shape ``(G, ...)``).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from numba import njit
+from numba import njit, prange
 
-__all__ = ["adam_step", "adam_step_reference", "BETA1", "BETA2", "EPS"]
+__all__ = ["adam_step", "adam_stepper", "adam_step_reference", "BETA1", "BETA2", "EPS"]
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam's defaults
 
@@ -57,8 +60,8 @@ def _adam_segment(theta, grad, m, v, step_size, w1, b2, w2, bc2_sqrt, eps):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _adam(theta, grad, m, v, sizes, step_size, coef):
-    """One Adam step over flat buffers, in place.
+def _adam(theta, grad, m, v, sizes, step_size, coef, g0, g1):
+    """One Adam step over flat buffers, in place, of models ``g0 <= g < g1``.
 
     Parameters
     ----------
@@ -72,21 +75,79 @@ def _adam(theta, grad, m, v, sizes, step_size, coef):
     coef : float[5]
         ``1 - β1``, ``β2``, ``1 - β2``, ``sqrt(1 - β2^t)`` and ``ε`` (the
         dtype of ``theta``).
+    g0, g1 : int
+        The models stepped (the others are left as they are).
     """
     G = step_size.shape[0]
     w1, b2, w2, bc2_sqrt, eps = coef[0], coef[1], coef[2], coef[3], coef[4]
     o = 0
     for n in sizes:
-        for g in range(G):
-            s = slice(o, o + n)
+        for g in range(g0, g1):
+            s = slice(o + g * n, o + (g + 1) * n)
             _adam_segment(theta[s], grad[s], m[s], v[s], step_size[g], w1, b2, w2, bc2_sqrt, eps)
-            o += n
+        o += G * n
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _adam_parallel(theta, grad, m, v, sizes, step_size, coef, threads):
+    """:func:`_adam` of all G models, split into ``threads`` contiguous ranges of models run in parallel."""
+    G = step_size.shape[0]
+    for t in prange(threads):
+        _adam(theta, grad, m, v, sizes, step_size, coef, t * G // threads, (t + 1) * G // threads)
+
+
+#: Parameters (all models) from which a step splits its models between threads; below it waking a second
+#: thread costs more than it saves. Measured on two cores: 12 models of the 7×100 MLP (850,000 parameters),
+#: a sweep at batch 64 trains about 4 % faster split.
+PARALLEL_MIN_ELEMENTS = 1 << 19
 
 
 def _bias_corrections(step: int) -> tuple[float, float]:
     if not (isinstance(step, (int, np.integer)) and step >= 1):
         raise ValueError(f"step must be an int >= 1 (the number of this step); got {step!r}")
     return 1 - BETA1 ** step, (1 - BETA2 ** step) ** 0.5
+
+
+def adam_stepper(theta: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor, sizes: Sequence[int],
+                 lr: np.ndarray) -> Callable[[int], None]:
+    """Adam on flat CPU buffers, checked once: returns ``step(t)``, which takes step ``t`` (from 1) in place.
+
+    Arguments as :func:`adam_step`. A training loop calls ``step`` every
+    batch: the checks and conversions, about 0.2 ms of Python, happen here
+    once. Above :data:`PARALLEL_MIN_ELEMENTS` parameters the models are
+    split between torch's threads (each model whole on one thread, so the
+    result does not depend on the thread count).
+    """
+    import numba
+
+    lr = np.asarray(lr, dtype=np.float64).reshape(-1)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    flat = (theta, grad, m, v)
+    if not all(t.device.type == "cpu" and t.dtype == theta.dtype and t.is_contiguous() and t.shape == theta.shape
+               for t in flat) or theta.dtype not in (torch.float32, torch.float64) or theta.dim() != 1:
+        raise ValueError("theta, grad, m and v must be contiguous 1-D float32/float64 CPU tensors of one shape "
+                         "and dtype")
+    if lr.shape[0] * int(sizes.sum()) != theta.shape[0]:
+        raise ValueError(f"theta has {theta.shape[0]} elements; G * sum(sizes) = {lr.shape[0]} * {int(sizes.sum())}")
+    if np.any(~(lr > 0)):
+        raise ValueError(f"lr must be > 0; got {lr}")
+    np_dtype = np.float64 if theta.dtype == torch.float64 else np.float32
+    arrays = [t.detach().numpy() for t in flat]
+    G = lr.shape[0]
+    threads = 1
+    if G > 1 and theta.shape[0] >= PARALLEL_MIN_ELEMENTS:
+        threads = max(1, min(G, torch.get_num_threads(), numba.get_num_threads()))
+
+    def step(t: int) -> None:
+        bc1, bc2_sqrt = _bias_corrections(t)
+        coef = np.array([1 - BETA1, BETA2, 1 - BETA2, bc2_sqrt, EPS], dtype=np_dtype)
+        step_size = (lr / bc1).astype(np_dtype)
+        if threads == 1:
+            _adam(*arrays, sizes, step_size, coef, 0, G)
+        else:
+            _adam_parallel(*arrays, sizes, step_size, coef, threads)
+
+    return step
 
 
 def adam_step(theta: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor, sizes: Sequence[int],
@@ -105,22 +166,11 @@ def adam_step(theta: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch
         Each model's learning rate (> 0).
     step : int
         The number of this step, from 1 (for the bias corrections).
+
+    A loop of steps on the same buffers checks once with :func:`adam_stepper`.
     """
-    bc1, bc2_sqrt = _bias_corrections(step)
-    lr = np.asarray(lr, dtype=np.float64).reshape(-1)
-    sizes = np.asarray(sizes, dtype=np.int64)
-    flat = (theta, grad, m, v)
-    if not all(t.device.type == "cpu" and t.dtype == theta.dtype and t.is_contiguous() and t.shape == theta.shape
-               for t in flat) or theta.dtype not in (torch.float32, torch.float64) or theta.dim() != 1:
-        raise ValueError("theta, grad, m and v must be contiguous 1-D float32/float64 CPU tensors of one shape "
-                         "and dtype")
-    if lr.shape[0] * int(sizes.sum()) != theta.shape[0]:
-        raise ValueError(f"theta has {theta.shape[0]} elements; G * sum(sizes) = {lr.shape[0]} * {int(sizes.sum())}")
-    if np.any(~(lr > 0)):
-        raise ValueError(f"lr must be > 0; got {lr}")
-    np_dtype = np.float64 if theta.dtype == torch.float64 else np.float32
-    coef = np.array([1 - BETA1, BETA2, 1 - BETA2, bc2_sqrt, EPS], dtype=np_dtype)
-    _adam(*(t.detach().numpy() for t in flat), sizes, (lr / bc1).astype(np_dtype), coef)
+    _bias_corrections(step)  # a bad step number fails before anything is touched
+    adam_stepper(theta, grad, m, v, sizes, lr)(step)
 
 
 @torch.no_grad()

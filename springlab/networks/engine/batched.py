@@ -52,10 +52,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .adam import adam_step, adam_step_reference
-from .bn_act import _backward as _bn_backward
-from .bn_act import _forward as _bn_forward
-from .bn_act import bn_act_reference, can_fuse, model_constants, update_running_stats
+from .adam import adam_step_reference, adam_stepper
+from .bn_act import (backward_kernel, bn_act_reference, can_fuse, forward_kernel, kernel_threads, model_constants,
+                     update_running_stats)
 from ..dropout import draw_mask_keys, dropout_mask_from_key
 from ..models import MLP
 from ..noise import add_data_noise
@@ -183,6 +182,7 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
                      stats=[np.empty((3, G, t.shape[2]), np_dtype) for t in h],
                      unused=(np.empty_like(x.numpy()), np.empty((G, x.shape[2]), np_dtype)))
             w["np"] = {k: [None if t is None else t.numpy() for t in w[k]] for k in ("z", "h", "dh")}
+            w["threads"] = [kernel_threads(*t.shape) for t in h]
             w["dz_np"] = w["dz"].numpy()
             work[B] = w
         return work[B]
@@ -191,7 +191,7 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
     def step(x, y, keys):
         B = y.shape[1]
         w = workspace(x)
-        zn, hn, dhn = w["np"]["z"], w["np"]["h"], w["np"]["dh"]
+        zn, hn, dhn, threads = w["np"]["z"], w["np"]["h"], w["np"]["dh"], w["threads"]
         zn[0] = x.numpy()  # the input BatchNorm's "pre-activation" is the input
         if keys is not None:
             for i in range(depth):
@@ -201,8 +201,9 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
                 torch.baddbmm(biases[l - 1], w["h"][l - 1], weights[l - 1].transpose(1, 2), out=w["z"][l])
             counts[l] += 1
             factor = momentum_factor if momentum is not None else 1.0 / counts[l]
-            _bn_forward(zn[l], npy[name + ".weight"], npy[name + ".bias"], layer_model[l], layer_bits[l], eps, hn[l],
-                        w["stats"][l], npy[name + ".running_mean"], npy[name + ".running_var"], factor)
+            forward_kernel(threads[l], zn[l], npy[name + ".weight"], npy[name + ".bias"], layer_model[l],
+                           layer_bits[l], eps, hn[l], w["stats"][l], npy[name + ".running_mean"],
+                           npy[name + ".running_var"], factor)
         out = torch.baddbmm(biases[depth], w["h"][depth], weights[depth].transpose(1, 2))
         logp = torch.log_softmax(out, dim=2)
         target = y.unsqueeze(2)
@@ -214,13 +215,14 @@ def _hand_step(p, buf, grad, depth, alpha, drops, momentum, eps):
         torch.bmm(d, weights[depth], out=w["dh"][depth])
         for l in range(depth, 0, -1):
             name, lin = norms[l], f"hidden.{l - 1}.linear"
-            _bn_backward(dhn[l], zn[l], npy[name + ".weight"], npy[name + ".bias"], layer_model[l], layer_bits[l],
-                         w["stats"][l], True, w["dz_np"], gnp[name + ".weight"], gnp[name + ".bias"],
-                         gnp[lin + ".bias"])
+            backward_kernel(threads[l], dhn[l], zn[l], npy[name + ".weight"], npy[name + ".bias"], layer_model[l],
+                            layer_bits[l], w["stats"][l], True, w["dz_np"], gnp[name + ".weight"],
+                            gnp[name + ".bias"], gnp[lin + ".bias"])
             torch.bmm(w["dz"].transpose(1, 2), w["h"][l - 1], out=grad[lin + ".weight"])
             torch.bmm(w["dz"], weights[l - 1], out=w["dh"][l - 1])
-        _bn_backward(dhn[0], zn[0], npy["input_norm.weight"], npy["input_norm.bias"], *plain, w["stats"][0], False,
-                     w["unused"][0], gnp["input_norm.weight"], gnp["input_norm.bias"], w["unused"][1])
+        backward_kernel(threads[0], dhn[0], zn[0], npy["input_norm.weight"], npy["input_norm.bias"], *plain,
+                        w["stats"][0], False, w["unused"][0], gnp["input_norm.weight"], gnp["input_norm.bias"],
+                        w["unused"][1])
         return loss
 
     return step
@@ -376,13 +378,13 @@ class _Group:
     dtype: torch.dtype
     dev: torch.device
     depth: int
-    lr_np: np.ndarray
     lr_t: torch.Tensor
     noises: list[float]
     noisy: list[int]  # the models with data noise
     x_std: float
     drops: np.ndarray
     gens: list[torch.Generator]  # one per model, seeded with its seed
+    adam: Callable[[int], None] | None  # the compiled Adam step on the flat buffers (CPU), checked once
 
     @property
     def G(self) -> int:
@@ -415,10 +417,12 @@ def _setup_group(models: list[MLP], data, lrs: list[float], noises: list[float],
     else:
         step = _autograd_step(stack.params, stack.buffers, stack.grad, depth, alpha_np, drops, norm, momentum, bn_eps)
     return _Group(stack=stack, step=step, x=x, y=y, x_all=x_all, K=int(data.n_classes), batch_size=batch_size,
-                  dtype=dtype, dev=dev, depth=depth, lr_np=np.array(lrs),
+                  dtype=dtype, dev=dev, depth=depth,
                   lr_t=torch.tensor(lrs, dtype=dtype, device=dev), noises=noises,
                   noisy=[g for g in range(G) if noises[g] > 0], x_std=x_std, drops=drops,
-                  gens=[torch.Generator(device=dev).manual_seed(s) for s in seeds])
+                  gens=[torch.Generator(device=dev).manual_seed(s) for s in seeds],
+                  adam=adam_stepper(stack.theta, stack.grad_flat, stack.m_flat, stack.v_flat, stack.sizes, lrs)
+                  if dev.type == "cpu" and dtype in (torch.float32, torch.float64) else None)
 
 
 def _train_group(group: _Group, epochs: int, optimizer: str, stop_loss: float, progress: bool, *,
@@ -520,8 +524,8 @@ def _dropout_keys(group: _Group) -> np.ndarray | None:
 def _optimizer_step(group: _Group, optimizer: str, t_step: int) -> None:
     """Step ``t_step`` of every model's optimizer: compiled Adam on the CPU, reference Adam elsewhere, or SGD."""
     s = group.stack
-    if optimizer == "adam" and group.dev.type == "cpu":
-        adam_step(s.theta, s.grad_flat, s.m_flat, s.v_flat, s.sizes, group.lr_np, t_step)
+    if optimizer == "adam" and group.adam is not None:
+        group.adam(t_step)
     elif optimizer == "adam":
         adam_step_reference([s.params[k] for k in s.names], [s.grad[k] for k in s.names], s.m_views, s.v_views,
                             group.lr_t, t_step)
