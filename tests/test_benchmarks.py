@@ -21,6 +21,7 @@ def test_bench_sweep_prints_speed_up_and_throughput(capsys):
     assert sweep.main(["--models", "2", "--epochs", "1", "--repeats", "1", "--batch", "640", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "ratio batched speed-up over loop:" in out and "ratio auto (batched) / its bare products:" in out
+    assert "CPU kernels " in out
 
 
 def test_bench_fit_prints_seconds_chains_per_second_and_ratio(capsys):

@@ -98,10 +98,14 @@ def main(argv: list[str] | None = None) -> int:
                           progress=False, epochs=args.epochs, stop_loss=0.0, threads=args.threads, **params)
         return clock() - t
 
-    dnn_phase_diagram(  # warm-up: data, allocator, thread poolalpha=[0.0, 1.0], knob=("lr", [1e-3]), seeds=1, strategy="batched", store=False,
-                      progress=False, epochs=1, batch_size=args.batch)
+    # warm-up: data, allocator, thread pools, compiled kernels
+    for params in cases.values():
+        dnn_phase_diagram(alpha=[0.0, 1.0], knob=("lr", [1e-3]), seeds=1, strategy="batched", store=False,
+                          progress=False, epochs=1, **params)
     print(f"bench sweep: {n_models} runs per column ({len(alphas)} α × {seeds} seeds), {args.epochs} epochs, "
-          f"7×100 MLP, offline MNIST; torch {torch.__version__}, {torch.get_num_threads()} threads, {args.clock} clock, "
+          f"7×100 MLP, offline MNIST; torch {torch.__version__}, {torch.get_num_threads()} threads, CPU kernels "
+          f"{torch.backends.cpu.get_cpu_capability()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+          f"{args.clock} clock, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     ok = True
     for label, params in cases.items():
