@@ -21,8 +21,8 @@ faster way on a CPU (``strategy="auto"``):
   batches a single model's step is all per-call overhead, which one stacked
   step amortises over the group; at full batch the fused kernels and the
   missing autograd graph still make it faster than a loop
-  (``python -m springlab bench sweep``: about 4.5× at batch 64 and 1.5× at
-  full batch on two cores). Every model keeps its own learning rate: all
+  (``python -m springlab bench sweep``: about 5× at batch 64 and 1.4–1.9× at
+  full batch with dropout, on two cores). Every model keeps its own learning rate: all
   parameters take one compiled Adam pass (:mod:`springlab.adam`).
   ``"auto"`` takes it whenever the models can be stacked (MLPs with
   BatchNorm or none).

@@ -12,8 +12,10 @@ for BatchNorm → LeakyReLU → dropout of all ``G`` models
 (:mod:`springlab.bn_act`), and takes all ``G`` Adam steps in one compiled
 pass over a flat parameter buffer (:mod:`springlab.adam`). (An earlier version ran one model's
 forward pass under ``torch.func.vmap``; its per-operation overhead made it
-only about 2× faster than a loop at batch 64, against about 4.5× now on
-two threads, ``python -m springlab bench sweep``.)
+only about 2× faster than a loop at batch 64, against about 5× now on
+two threads, ``python -m springlab bench sweep``.) The BatchNorm kernels and
+Adam split the models between torch's threads when a call is big enough
+(whole models per thread, so the same bits on any thread count).
 
 It is the same training as :func:`springlab.training.train` (the readable
 reference, one model at a time), step for step:
