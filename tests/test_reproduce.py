@@ -173,3 +173,31 @@ def test_a_run_whose_loss_did_not_fall_is_failed_even_above_chance():
     assert fig1.failed_runs(pd).tolist() == [[[False, True], [False, True]]]
     assert fig1.failed_runs(PhaseDiagram(rows=("mu_right", [0.0]), cols=("eps", [0.0, 0.1]), load=load,
                                             energy=np.ones((1, 2)))) is None
+
+
+def test_store_reaches_the_figures_that_keep_runs(tmp_path, monkeypatch, capsys):
+    """``--store`` goes to every figure whose computation keeps runs on disk (chainmap), not only to Fig. 1."""
+    import matplotlib.pyplot as plt
+
+    from springlab.sweeps import chainmap as chainmap_module
+
+    seen = {}
+
+    class Result:
+        def save(self, path):
+            path.write_bytes(b"x")
+            return path
+
+    def fake_chainmap(*, quick=False, progress=True, seeds=None, store=None):
+        seen.update(quick=quick, store=store)
+        return Result()
+
+    monkeypatch.setattr(chainmap_module, "chainmap", fake_chainmap)
+    monkeypatch.setattr(chainmap_module, "draw_chainmap", lambda data: plt.figure())
+    store = tmp_path / "runs"
+    assert reproduce.main(["chainmap", "--quick", "--out", str(tmp_path / "out"), "--store", str(store),
+                           "--no-progress"]) == 0
+    assert seen == dict(quick=True, store=str(store))
+    assert reproduce.main(["chainmap", "--quick", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    assert seen["store"] is None  # not given: the computation's own default
+    assert "--store is not used" not in capsys.readouterr().err

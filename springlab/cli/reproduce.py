@@ -13,9 +13,11 @@ Scale: by default the paper's (Fig. 1: 6 α × the panel's knob values × 10
 seeds, 100 epochs, 200 for panel b); ``--quick`` a small version for a
 first look (minutes on two cores); ``--seeds N`` keeps the paper's grid
 with fewer seeds (recorded in the file's metadata as reduced). Finished
-training runs are kept in a resumable store (:mod:`springlab.sweeps.store`):
-interrupt at will and run the same command again. ``--scheduler ADDRESS``
-runs the sweeps on a Dask cluster.
+training runs of Fig. 1 are kept in a resumable store
+(:mod:`springlab.sweeps.store`), and chainmap's fitted cells beside them:
+interrupt at will and run the same command again; ``--store DIR`` chooses
+the folder for both. ``--scheduler ADDRESS`` runs the sweeps on a Dask
+cluster.
 
 Shipped results: ``--ship`` also writes the Fig. 1 panels into the
 package's ``results`` folder, from where :func:`springlab.load_result` reads them for
@@ -126,8 +128,14 @@ def run_figure(name: str, out: Path, *, quick: bool, seeds: int | None, progress
         if isinstance(resolved, str):
             raise RuntimeError(f"{name}: {resolved}")
         compute, draw = resolved
-        data = _call(compute, quick=quick, progress=progress, seeds=seeds) if seeds is not None else \
-            _call(compute, quick=quick, progress=progress)
+        options = dict(quick=quick, progress=progress)
+        if seeds is not None:
+            options["seeds"] = seeds
+        if store is not None:
+            if "store" not in inspect.signature(compute).parameters:
+                print(f"{name}: keeps no runs on disk; --store is not used for it", file=sys.stderr)
+            options["store"] = store
+        data = _call(compute, **options)
         stem = function.replace("_", "") if len(FIGURES[name].parts) > 1 else name
         if isinstance(data, PhaseDiagram):
             data.metadata.setdefault("command", command)
@@ -153,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small, fast version of each figure")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: paper 10, quick 2)")
     parser.add_argument("--out", default="reproduce", help="output folder (default ./reproduce)")
-    parser.add_argument("--store", default=None, help="folder of finished runs (default $SPRINGLAB_CACHE or "
-                                                      "~/.cache/springlab/runs)")
+    parser.add_argument("--store", default=None, help="folder of finished runs, for Fig. 1 and chainmap "
+                                                      "(default $SPRINGLAB_CACHE or ~/.cache/springlab/runs)")
     parser.add_argument("--scheduler", default=None, help="address of a Dask scheduler to run the sweeps on")
     parser.add_argument("--grid", type=int, default=None, help="Fig. 1: keep this many knob values per panel "
                                                                "(ends kept; recorded as reduced)")
