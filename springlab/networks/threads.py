@@ -4,10 +4,12 @@ The paper's networks are small (7 × 100): on two shared cores one torch
 thread trains them faster than two, and a fixed thread count makes float32
 runs bitwise reproducible on one machine. Lessons call :func:`use_one_thread`
 first; sweeps and benchmarks set threads per run (``threads=``).
+The compiled BatchNorm and Adam kernels follow torch's thread count
+(:func:`models_per_thread_split`).
 """
 from __future__ import annotations
 
-__all__ = ["use_one_thread"]
+__all__ = ["use_one_thread", "models_per_thread_split"]
 
 
 def use_one_thread() -> int:
@@ -28,3 +30,20 @@ def use_one_thread() -> int:
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     return old
+
+
+def models_per_thread_split(models: int, elements: int, minimum: int) -> int:
+    """Threads a compiled kernel splits ``models`` whole models between: torch's thread count, 1 below ``minimum``.
+
+    ``elements`` is the size of the call (all models); below ``minimum``
+    waking a second thread costs more than it saves. Following
+    ``torch.get_num_threads()`` keeps one policy for the matrix products and
+    the kernels (sweeps set it per run, lessons to 1); whole models per
+    thread keep the results independent of the thread count.
+    """
+    import numba
+    import torch
+
+    if models < 2 or elements < minimum:
+        return 1
+    return max(1, min(models, torch.get_num_threads(), numba.get_num_threads()))

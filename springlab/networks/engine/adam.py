@@ -41,6 +41,8 @@ import numpy as np
 import torch
 from numba import njit, prange
 
+from ..threads import models_per_thread_split
+
 __all__ = ["adam_step", "adam_stepper", "adam_step_reference", "BETA1", "BETA2", "EPS"]
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam's defaults
@@ -118,8 +120,6 @@ def adam_stepper(theta: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: to
     split between torch's threads (each model whole on one thread, so the
     result does not depend on the thread count).
     """
-    import numba
-
     lr = np.asarray(lr, dtype=np.float64).reshape(-1)
     sizes = np.asarray(sizes, dtype=np.int64)
     flat = (theta, grad, m, v)
@@ -134,9 +134,7 @@ def adam_stepper(theta: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: to
     np_dtype = np.float64 if theta.dtype == torch.float64 else np.float32
     arrays = [t.detach().numpy() for t in flat]
     G = lr.shape[0]
-    threads = 1
-    if G > 1 and theta.shape[0] >= PARALLEL_MIN_ELEMENTS:
-        threads = max(1, min(G, torch.get_num_threads(), numba.get_num_threads()))
+    threads = models_per_thread_split(G, theta.shape[0], PARALLEL_MIN_ELEMENTS)
 
     def step(t: int) -> None:
         bc1, bc2_sqrt = _bias_corrections(t)
@@ -169,7 +167,6 @@ def adam_step(theta: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch
 
     A loop of steps on the same buffers checks once with :func:`adam_stepper`.
     """
-    _bias_corrections(step)  # a bad step number fails before anything is touched
     adam_stepper(theta, grad, m, v, sizes, lr)(step)
 
 

@@ -51,6 +51,7 @@ import torch
 from numba import njit, prange
 
 from ..dropout import draw_mask_key, dropout_mask_from_key, kept, mask_threshold
+from ..threads import models_per_thread_split
 
 __all__ = ["bn_act", "bn_act_reference", "bn_act_forward", "bn_act_backward", "forward_kernel", "backward_kernel",
            "kernel_threads", "model_constants", "can_fuse", "update_running_stats"]
@@ -257,18 +258,9 @@ PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
 def kernel_threads(G: int, B: int, C: int) -> int:
-    """Threads a kernel call on ``G`` models of ``B × C`` elements uses: torch's thread count, 1 for small calls.
-
-    Following ``torch.get_num_threads()`` keeps one thread policy for the
-    matrix products and the kernels (sweeps set it per run, lessons to 1).
-    Models are computed whole by one thread each, so the results do not
-    depend on the thread count.
-    """
-    import numba
-
-    if G < 2 or G * B * C < PARALLEL_MIN_ELEMENTS:
-        return 1
-    return max(1, min(G, torch.get_num_threads(), numba.get_num_threads()))
+    """Threads a kernel call on ``G`` models of ``B × C`` elements uses: torch's thread count, 1 for small calls
+    (:func:`springlab.networks.threads.models_per_thread_split`)."""
+    return models_per_thread_split(G, G * B * C, PARALLEL_MIN_ELEMENTS)
 
 
 @njit(cache=True, nogil=True, parallel=True)
