@@ -624,6 +624,52 @@ def lost(cells: dict) -> set[str]:
     return {gid for gid, (score, max_score) in cells.items() if score < max_score}
 
 
+def error_outputs(course: Path, student: str, assignment: str, grade_id: str) -> list:
+    """The error outputs of cell ``grade_id`` in ``student``'s autograded notebook (what the feedback shows)."""
+    nb = nbformat.read(str(course / "autograded" / student / assignment / notebook_name(assignment)), as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    return [o for o in cell.outputs if o.output_type == "error"]
+
+
+def autograde_answers(tmp_path_factory, assignment: str, answers: dict, submissions: dict,
+                      untouched: bool = False) -> dict:
+    """A course holding one problem set, generated; its solution, every submission ({student: names in
+    ``answers``, each (answer cell, source)}) and, if ``untouched``, the release as generated autograded.
+
+    Returns the course folder and the scores by student (:func:`gradebook_scores`).
+    """
+    course = new_course(tmp_path_factory, f"course_{assignment[:3]}", assignment)
+    nbgrader(["generate_assignment", assignment, "--force"], cwd=course)
+    submit(course, "solution", assignment, solved_release(assignment))
+    if untouched:
+        submit(course, "untouched", assignment,
+               nbformat.read(str(course / "release" / assignment / notebook_name(assignment)), as_version=4))
+    for student, chosen in submissions.items():
+        nb = solved_release(assignment)
+        for answer in chosen:
+            nb = with_cell(nb, *answers[answer])
+        submit(course, student, assignment, nb)
+    nbgrader(["autograde", assignment], cwd=course)
+    return {"course": course, "scores": {student: v for (_, student), v in gradebook_scores(course).items()}}
+
+
+def assert_each_answer_loses_its_own_test(cells: dict, chosen: tuple, answers: dict, test_of: dict) -> None:
+    """The submission of answers ``chosen`` lost all the points of each one's test and nothing elsewhere."""
+    want = {test_of[answers[a][0]] for a in chosen}
+    assert len(want) == len(chosen)  # one answer per exercise
+    assert lost(cells) == want, f"{chosen}: lost points in {sorted(lost(cells))}, expected {sorted(want)}"
+    for gid in want:
+        assert cells[gid][0] == 0, cells
+
+
+def wrong_answers_by_exercise(mutants: dict, answers: dict) -> dict[str, list[str]]:
+    """The plausible wrong answers, grouped by the answer cell they replace."""
+    by_exercise: dict[str, list[str]] = {}
+    for a in mutants:
+        by_exercise.setdefault(answers[a][0], []).append(a)
+    return by_exercise
+
+
 def rounds(assignment: str) -> list[dict]:
     """The submissions of wrong answers for one problem set: {answer cell: variant} per round.
 
@@ -903,15 +949,12 @@ def test_every_exercise_has_wrong_answers_and_a_delegation():
 
 def test_endless_loop_times_out_and_scores_zero(graded):
     s = graded["scores"][(LOOP["assignment"], "endless_loop")]
-    lost = {gid for gid, (score, max_score) in s["cells"].items() if score < max_score}
-    assert lost == LOOP["loses"] and all(s["cells"][g][0] == 0 for g in lost), s["cells"]
+    stopped = lost(s["cells"])
+    assert stopped == LOOP["loses"] and all(s["cells"][g][0] == 0 for g in stopped), s["cells"]
     # two cells call the looping function (its test and a demo): each is stopped after the cell timeout
     assert graded["times"]["endless_loop"] < 2 * LOOP_TIMEOUT + 60, graded["times"]
-    nb = nbformat.read(str(graded["course"] / "autograded" / "endless_loop" / LOOP["assignment"]
-                           / notebook_name(LOOP["assignment"])), as_version=4)
-    (test_cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_relaxation"]
-    errors = [o for o in test_cell.outputs if o.output_type == "error"]
-    assert errors and any(o.ename in ("KeyboardInterrupt", "CellTimeoutError") for o in errors), test_cell.outputs
+    errors = error_outputs(graded["course"], "endless_loop", LOOP["assignment"], "test_relaxation")
+    assert errors and any(o.ename in ("KeyboardInterrupt", "CellTimeoutError") for o in errors), errors
 
 
 def test_feedback_explains_the_mistake(graded):

@@ -55,10 +55,7 @@ HIDDEN_FAILS = {
         source=wrong_source("ps1_friction_step", "relax", "other_seed")),
     "ps2_equilibrium": dict(
         cell="min_extension", test="test_min_extension", message="is not where x_1* of Eq. (7) reaches 0",
-        source='''
-def min_extension(L, k, mu_right):
-    return mu_right * L * (L + 1) / 2  # wrong: forgot the stiffness k
-'''),
+        source=wrong_source("ps2_equilibrium", "min_extension", "forgets_k")),
     "ps3_effective_friction": dict(
         cell="noisy_shape", test="test_noisy_shape", message="what is the sign of Delta d* under strong noise",
         source='''
@@ -80,14 +77,7 @@ def scatter_matrices(X, labels):
 '''),
     "ps5_phase_diagram": dict(
         cell="classify", test="test_classify", message="the thresholds belong to the bent shapes",
-        source='''
-def classify(kappa, tol=0.1):
-    if kappa > tol:  # wrong: the thresholds themselves count as linear
-        return "concave"
-    if kappa < -tol:
-        return "convex"
-    return "linear"
-'''),
+        source=wrong_source("ps5_phase_diagram", "classify", "thresholds_linear")),
     "ps6_generalization": dict(
         cell="rows_against_claim", test="test_rows", message="rows_against_claim(claim, z=1.0) is wrong",
         source='''

@@ -17,14 +17,11 @@ import pytest
 from test_course import (
     RELEASE,
     SOURCE,
-    nbgrader,
+    assert_each_answer_loses_its_own_test,
+    autograde_answers,
+    error_outputs,
     notebook_name,
-    solved_release,
-    submit,
-    gradebook_scores,
-    lost,
-    new_course,
-    with_cell,
+    wrong_answers_by_exercise,
 )
 
 PS = "ps7_capstone_fit"
@@ -147,18 +144,7 @@ SUBMISSIONS = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """A course holding problem set 7 only: generated, every submission autograded; yields the scores."""
-    course = new_course(tmp_path_factory, "course_ps7", PS)
-    nbgrader(["generate_assignment", PS, "--force"], cwd=course)
-    submit(course, "solution", PS, solved_release(PS))
-    submit(course, "untouched", PS, nbformat.read(str(course / "release" / PS / notebook_name(PS)), as_version=4))
-    for student, answers in SUBMISSIONS.items():
-        nb = solved_release(PS)
-        for answer in answers:
-            nb = with_cell(nb, *ANSWERS[answer])
-        submit(course, student, PS, nb)
-    nbgrader(["autograde", PS], cwd=course)
-
-    return {"course": course, "scores": {student: v for (_, student), v in gradebook_scores(course).items()}}
+    return autograde_answers(tmp_path_factory, PS, ANSWERS, SUBMISSIONS, untouched=True)
 
 
 def test_solution_earns_full_marks_and_leaves_the_written_answer(graded):
@@ -175,28 +161,19 @@ def test_untouched_release_scores_zero(graded):
 
 @pytest.mark.parametrize("student", sorted(SUBMISSIONS))
 def test_each_delegating_or_wrong_answer_loses_exactly_its_test(graded, student):
-    cells = graded["scores"][student]["cells"]
-    want = {TEST_OF[ANSWERS[a][0]] for a in SUBMISSIONS[student]}
-    assert len(want) == len(SUBMISSIONS[student])  # one answer per exercise
-    assert lost(cells) == want, f"{student}: lost points in {sorted(lost(cells))}, expected {sorted(want)}"
-    for gid in want:
-        assert cells[gid][0] == 0, cells
+    assert_each_answer_loses_its_own_test(graded["scores"][student]["cells"], SUBMISSIONS[student], ANSWERS, TEST_OF)
 
 
 def test_every_answer_is_tried():
     tried = {a for answers in SUBMISSIONS.values() for a in answers}
     assert tried == set(ANSWERS)
-    by_exercise = {}
-    for a in MUTANTS:
-        by_exercise.setdefault(ANSWERS[a][0], []).append(a)
+    by_exercise = wrong_answers_by_exercise(MUTANTS, ANSWERS)
     assert set(by_exercise) == set(TEST_OF) and all(len(v) >= 2 for v in by_exercise.values())
     assert {ANSWERS[a][0] for a in DELEGATING} == {"gains", "best_scale", "grid_fit"}
 
 
 def _error(graded, student: str, test: str) -> str:
-    nb = nbformat.read(str(graded["course"] / "autograded" / student / PS / notebook_name(PS)), as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == test]
-    errors = [o for o in cell.outputs if o.output_type == "error"]
+    errors = error_outputs(graded["course"], student, PS, test)
     assert errors, f"{student}/{test} has no error output"
     return errors[0].evalue
 
